@@ -1,0 +1,19 @@
+"""Context every page gets: the current cycle and what its phase asks of people."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+from cycles.models import Cycle
+
+
+def site(request: HttpRequest) -> dict[str, object]:
+    # Lazy: a page that never shows the cycle (the sign-in page, an htmx fragment) does not
+    # pay for the query.
+    return {
+        "current_cycle": SimpleLazyObject(Cycle.objects.current),
+        "debug_mailbox": settings.DEBUG
+        and settings.EMAIL_BACKEND == "config.mailbox.MailboxBackend",
+    }

@@ -1,0 +1,317 @@
+"""What: metrics, objectives, key results, alignment links and dependencies.
+
+okrs refers to its cycle as "cycles.Cycle" and imports nothing from cycles: cycles builds on
+okrs. A key result's current value and confidence are the latest check-in's; cycles' check-in
+service writes them onto the key result in the check-in's own transaction, so every page here
+can show them without reading check-ins.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Prefetch, Q
+from django.db.models.functions import Lower
+
+from accounts.models import OrgUnit
+
+VALUE = {"max_digits": 18, "decimal_places": 4}
+
+
+class Metric(models.Model):
+    """A measured quantity that outlives any one quarter ("p95 CI pipeline duration").
+
+    A new key result on a known metric starts from its last measured value as baseline;
+    `last_value`/`last_measured_on` are kept up to date by whoever records a measurement
+    (a key result's baseline, a check-in's value).
+    """
+
+    name = models.CharField(max_length=200)
+    unit = models.CharField(max_length=40, blank=True, help_text="For example “%”, “ms”, “days”.")
+    definition = models.TextField(blank=True, help_text="What exactly is counted, and how.")
+    source = models.CharField(
+        max_length=300, blank=True, help_text="Where it is measured: a dashboard, a query."
+    )
+    last_value = models.DecimalField(**VALUE, null=True, blank=True)
+    last_measured_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="metric_name_unique_ci",
+                violation_error_message="A metric with this name already exists.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.unit})" if self.unit else self.name
+
+
+class ObjectiveQuerySet(models.QuerySet["Objective"]):
+    def for_cycle(self, cycle) -> ObjectiveQuerySet:
+        return self.filter(cycle=cycle)
+
+    def for_unit(self, unit: OrgUnit) -> ObjectiveQuerySet:
+        return self.filter(unit=unit)
+
+    def with_key_results(self) -> ObjectiveQuerySet:
+        """Objectives with `unit`, `owner` joined and `key_results` prefetched in order (each
+        with its owner and metric): a list page costs three queries however long it is."""
+        return self.select_related("unit", "owner").prefetch_related(
+            Prefetch(
+                "key_results",
+                queryset=KeyResult.objects.select_related("owner", "metric").order_by(
+                    "order", "pk"
+                ),
+            )
+        )
+
+
+class Objective(models.Model):
+    """Qualitative and directional; belongs to one unit in one cycle."""
+
+    class Kind(models.TextChoices):
+        COMMITTED = "committed", "Committed"
+        ASPIRATIONAL = "aspirational", "Aspirational"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PROPOSED = "proposed", "Proposed"
+        AGREED = "agreed", "Agreed"
+
+    class Sufficiency(models.TextChoices):
+        YES = "yes", "Yes"
+        PARTLY = "partly", "Partly"
+        NO = "no", "No"
+
+    # What a kind means for scoring, shown wherever the kind is chosen.
+    KIND_HELP = {
+        Kind.COMMITTED: "We expect to deliver all of it: 1.0 is success.",
+        Kind.ASPIRATIONAL: "A stretch: 0.7 is success, and a lower score is information.",
+    }
+    SUCCESS_LINE = {Kind.COMMITTED: Decimal("1.0"), Kind.ASPIRATIONAL: Decimal("0.7")}
+
+    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="objectives")
+    cycle = models.ForeignKey("cycles.Cycle", on_delete=models.PROTECT, related_name="objectives")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.ASPIRATIONAL)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_objectives",
+    )
+    order = models.PositiveIntegerField(default=0)
+    # The parent owner's answer to: if everything that contributes were achieved, would this
+    # objective's key results reach their targets?
+    sufficiency = models.CharField(max_length=8, choices=Sufficiency.choices, blank=True)
+    sufficiency_note = models.TextField(blank=True)
+    carried_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="carried_into"
+    )
+    # Optimistic concurrency: a save names the version it edited; a stale one is refused.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ObjectiveQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(title=""), name="objective_has_title"),
+        ]
+        indexes = [
+            # The setting page and the unit page: one unit's objectives in one cycle, in order.
+            models.Index(fields=["cycle", "unit", "order"], name="objective_unit_page_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def success_line(self) -> Decimal:
+        return self.SUCCESS_LINE[self.Kind(self.kind)]
+
+    def progress(self) -> float | None:
+        """Mean progress of this objective's own key results (never its children's).
+        Expects `key_results` prefetched (ObjectiveQuerySet.with_key_results)."""
+        values = [p for kr in self.key_results.all() if (p := kr.progress()) is not None]
+        return sum(values) / len(values) if values else None
+
+
+class KeyResult(models.Model):
+    """How we will know: a metric moving from a baseline toward a target."""
+
+    class Direction(models.TextChoices):
+        INCREASE = "increase", "Increase to"
+        DECREASE = "decrease", "Decrease to"
+        STAY_ABOVE = "stay_above", "Stay at or above"
+        STAY_BELOW = "stay_below", "Stay at or below"
+
+    objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="key_results")
+    statement = models.CharField(max_length=500)
+    metric = models.ForeignKey(
+        Metric, null=True, blank=True, on_delete=models.SET_NULL, related_name="key_results"
+    )
+    unit = models.CharField(max_length=40, blank=True, help_text="For example “%”, “ms”.")
+    direction = models.CharField(
+        max_length=16, choices=Direction.choices, default=Direction.INCREASE
+    )
+    baseline_value = models.DecimalField(**VALUE, null=True, blank=True)
+    baseline_measured_on = models.DateField(null=True, blank=True)
+    baseline_source = models.CharField(max_length=300, blank=True)
+    target = models.DecimalField(**VALUE, null=True, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_key_results",
+    )
+    order = models.PositiveIntegerField(default=0)
+    # Delayed payback: the effect is measured until this date, after the quarter ends.
+    measurement_ends_on = models.DateField(null=True, blank=True)
+    # The latest check-in's, written by cycles' check-in service in the same transaction.
+    current_value = models.DecimalField(**VALUE, null=True, blank=True)
+    confidence = models.PositiveSmallIntegerField(null=True, blank=True)
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["order", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(statement=""), name="key_result_has_statement"),
+            models.CheckConstraint(
+                condition=Q(confidence__isnull=True) | Q(confidence__lte=100),
+                name="key_result_confidence_0_100",
+            ),
+        ]
+        indexes = [
+            # "My key results": everything one person owns.
+            models.Index(fields=["owner"], name="key_result_owner_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.statement
+
+    def progress(self) -> float | None:
+        """Where the current value stands between baseline (0.0) and target (1.0), clamped.
+
+        Without a current value the baseline stands in (nothing has moved yet). Holding
+        directions are all-or-nothing: the line is held or it is not. None when the numbers
+        needed are missing.
+        """
+        current = self.current_value if self.current_value is not None else self.baseline_value
+        if current is None or self.target is None:
+            return None
+        if self.direction == self.Direction.STAY_ABOVE:
+            return 1.0 if current >= self.target else 0.0
+        if self.direction == self.Direction.STAY_BELOW:
+            return 1.0 if current <= self.target else 0.0
+        if self.baseline_value is None:
+            return None
+        span = self.target - self.baseline_value
+        if self.direction == self.Direction.DECREASE:
+            span = -span
+            moved = self.baseline_value - current
+        else:
+            moved = current - self.baseline_value
+        if span <= 0:
+            # Target not beyond the baseline: nothing to travel; reached if the line holds.
+            return 1.0 if moved >= 0 else 0.0
+        return float(min(Decimal(1), max(Decimal(0), moved / span)))
+
+
+class AlignmentLink(models.Model):
+    """`child` contributes to `parent`: chosen by the contributing team, with how.
+
+    Alignment, not cascade: a parent never creates its children, and its score comes from its
+    own key results. Within one cycle and acyclic; okrs.services.alignment_link_create checks
+    both under a lock, since neither fits a row-level database constraint.
+    """
+
+    child = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="links_up")
+    parent = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="links_down")
+    how = models.TextField(help_text="How this objective contributes to the parent.")
+    expected_contribution = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="What the team expects to move, in the parent's terms (“+3 of the 10 points”).",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["child", "parent"],
+                name="alignment_link_once",
+                violation_error_message="This objective already contributes to that one.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(child=F("parent")),
+                name="alignment_link_not_to_itself",
+                violation_error_message="An objective cannot contribute to itself.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.child} → {self.parent}"
+
+
+class Dependency(models.Model):
+    """An objective needs something from another unit, which answers."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        DONE = "done", "Done"
+
+    objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="dependencies")
+    provider = models.ForeignKey(
+        OrgUnit,
+        on_delete=models.CASCADE,
+        related_name="incoming_dependencies",
+        help_text="The unit asked for help.",
+    )
+    description = models.TextField(help_text="What is needed, and by when.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
+    response = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "dependencies"
+        indexes = [
+            # Incoming requests on a unit's setting page: open ones only.
+            models.Index(
+                fields=["provider"],
+                condition=Q(status__in=["requested", "accepted"]),
+                name="dependency_open_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.objective} needs {self.provider}"

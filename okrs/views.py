@@ -1,0 +1,190 @@
+"""Reading OKRs: the home page, the organisation, a unit's page, an objective's page.
+
+Everyone signed in reads everything. Each view is: permission-aware getter -> queryset that
+fetches what the page shows -> template. Query counts are pinned in tests/okrs/test_views.py.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from accounts.http import AuthedRequest
+from accounts.models import Membership, OrgUnit
+from accounts.rules import access_for
+from okrs.models import AlignmentLink, Dependency, KeyResult, Objective
+
+Cycle = Objective._meta.get_field("cycle").related_model  # okrs imports no cycles code
+
+
+def _cycle_from_request(request: AuthedRequest):
+    """The cycle named by ?cycle=, else the current one (None when there are no cycles)."""
+    raw = request.GET.get("cycle")
+    if raw:
+        if not raw.isdigit():
+            raise Http404("No such cycle.")
+        return get_object_or_404(Cycle, pk=int(raw))
+    return Cycle.objects.current()
+
+
+def get_unit_for_user(request: AuthedRequest, pk: int) -> tuple[OrgUnit, bool]:
+    """The unit, and whether this person may edit its OKRs. Everyone reads."""
+    unit = get_object_or_404(OrgUnit.objects.select_related("parent"), pk=pk)
+    return unit, request.user.has_perm("okrs.edit_unit", unit)
+
+
+def get_objective_for_user(request: AuthedRequest, pk: int) -> tuple[Objective, bool]:
+    """The objective with its unit, cycle and owner, and whether this person may edit it."""
+    objective = get_object_or_404(
+        Objective.objects.select_related("unit", "cycle", "owner", "carried_from"), pk=pk
+    )
+    return objective, request.user.has_perm("okrs.change_objective", objective)
+
+
+@require_GET
+def home(request: AuthedRequest) -> HttpResponse:
+    """What this person is asked to do now: their key results, their units' objectives and,
+    for leadership, the company's objectives."""
+    user = request.user
+    cycle = Cycle.objects.current()
+    access = access_for(user)
+    memberships = list(
+        Membership.objects.filter(user=user).select_related("unit").order_by("unit__name")
+    )
+    my_key_results: list[KeyResult] = []
+    unit_objectives: list[Objective] = []
+    company_objectives: list[Objective] = []
+    if cycle is not None:
+        my_key_results = list(
+            KeyResult.objects.filter(owner=user, objective__cycle=cycle)
+            .select_related("objective__unit")
+            .order_by("objective__unit__name", "objective__order", "order")
+        )
+        unit_ids = [m.unit_id for m in memberships]
+        if unit_ids:
+            unit_objectives = list(
+                Objective.objects.for_cycle(cycle)
+                .filter(unit_id__in=unit_ids)
+                .with_key_results()
+                .order_by("unit__name", "order", "pk")
+            )
+        if (access and access.is_leadership) or user.is_superuser:
+            company_objectives = list(
+                Objective.objects.for_cycle(cycle)
+                .filter(unit__kind=OrgUnit.Kind.COMPANY)
+                .with_key_results()
+                .annotate(contributor_count=Count("links_down", distinct=True))
+            )
+    return render(
+        request,
+        "okrs/home.html",
+        {
+            "cycle": cycle,
+            "memberships": memberships,
+            "my_key_results": my_key_results,
+            "unit_objectives": unit_objectives,
+            "company_objectives": company_objectives,
+            "is_leadership": bool(access and access.is_leadership),
+        },
+    )
+
+
+@require_GET
+def unit_list(request: AuthedRequest) -> HttpResponse:
+    """The organisation by structure, each unit with its objective count this cycle."""
+    cycle = _cycle_from_request(request)
+    units = list(
+        OrgUnit.objects.annotate(
+            objective_count=Count("objectives", filter=Q(objectives__cycle=cycle)),
+            people_count=Count("memberships", distinct=True),
+        ).order_by("name")
+    )
+    children: dict[int | None, list[OrgUnit]] = {}
+    for unit in units:
+        children.setdefault(unit.parent_id, []).append(unit)
+
+    def walk(parent_id: int | None, depth: int) -> list[tuple[OrgUnit, int]]:
+        rows: list[tuple[OrgUnit, int]] = []
+        for unit in children.get(parent_id, []):
+            rows.append((unit, depth))
+            rows.extend(walk(unit.pk, depth + 1))
+        return rows
+
+    return render(request, "okrs/unit_list.html", {"rows": walk(None, 0), "cycle": cycle})
+
+
+@require_GET
+def unit_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    """A unit's page: its people, its objectives and key results for the cycle, what they
+    align to, and dependencies in both directions."""
+    unit, can_edit = get_unit_for_user(request, pk)
+    cycle = _cycle_from_request(request)
+    objectives: list[Objective] = []
+    incoming: list[Dependency] = []
+    if cycle is not None:
+        objectives = list(
+            Objective.objects.for_cycle(cycle)
+            .for_unit(unit)
+            .with_key_results()
+            .prefetch_related(
+                Prefetch("links_up", queryset=AlignmentLink.objects.select_related("parent__unit")),
+                Prefetch("dependencies", queryset=Dependency.objects.select_related("provider")),
+            )
+        )
+        incoming = list(
+            Dependency.objects.filter(provider=unit, objective__cycle=cycle).select_related(
+                "objective__unit"
+            )
+        )
+    memberships = list(unit.memberships.select_related("user").order_by("-role", "user__name"))
+    return render(
+        request,
+        "okrs/unit_detail.html",
+        {
+            "unit": unit,
+            "cycle": cycle,
+            "cycles": list(Cycle.objects.order_by("-starts_on")[:8]),
+            "can_edit": can_edit,
+            "objectives": objectives,
+            "incoming": incoming,
+            "leads": [m.user for m in memberships if m.role == Membership.Role.LEAD],
+            "members": [m.user for m in memberships if m.role == Membership.Role.MEMBER],
+            "subunits": list(unit.children.order_by("name")),
+        },
+    )
+
+
+@require_GET
+def objective_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    """An objective: its key results, what it contributes to and what contributes to it
+    (with each child's progress beside, never averaged into, its own)."""
+    objective, can_edit = get_objective_for_user(request, pk)
+    key_results = list(objective.key_results.select_related("owner", "metric"))
+    links_up = list(objective.links_up.select_related("parent__unit"))
+    links_down = list(
+        objective.links_down.select_related("child__unit").prefetch_related(
+            Prefetch("child__key_results", queryset=KeyResult.objects.order_by("order", "pk"))
+        )
+    )
+    dependencies = list(objective.dependencies.select_related("provider"))
+    return render(
+        request,
+        "okrs/objective_detail.html",
+        {
+            "objective": objective,
+            "can_edit": can_edit,
+            "key_results": key_results,
+            "progress": _mean([kr.progress() for kr in key_results]),
+            "links_up": links_up,
+            "links_down": links_down,
+            "dependencies": dependencies,
+            "kind_help": Objective.KIND_HELP,
+        },
+    )
+
+
+def _mean(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return sum(known) / len(known) if known else None
