@@ -35,7 +35,7 @@ class UnitTree:
 
     @classmethod
     def load(cls) -> UnitTree:
-        parent_of = dict(OrgUnit.objects.values_list("id", "parent_id"))
+        parent_of = dict(OrgUnit.objects.order_by().values_list("id", "parent_id"))
         children_of: dict[int | None, list[int]] = {}
         for unit_id, parent_id in parent_of.items():
             children_of.setdefault(parent_id, []).append(unit_id)

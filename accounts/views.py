@@ -84,7 +84,7 @@ def invitation_accept(request: AuthedRequest, token: str) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="accounts.backends.PasswordBackend")
             messages.success(request, f"Welcome to Quarterdeck, {user.get_short_name()}.")
             return redirect("home")
     return render(

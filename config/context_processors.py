@@ -6,14 +6,14 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from cycles.models import Cycle
+from okrs.views import current_cycle
 
 
 def site(request: HttpRequest) -> dict[str, object]:
     # Lazy: a page that never shows the cycle (the sign-in page, an htmx fragment) does not
     # pay for the query.
     return {
-        "current_cycle": SimpleLazyObject(Cycle.objects.current),
+        "current_cycle": SimpleLazyObject(lambda: current_cycle(request)),
         "debug_mailbox": settings.DEBUG
         and settings.EMAIL_BACKEND == "config.mailbox.MailboxBackend",
     }

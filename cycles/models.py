@@ -16,16 +16,18 @@ from django.utils import timezone
 class CycleQuerySet(models.QuerySet["Cycle"]):
     def current(self, today: date | None = None) -> Cycle | None:
         """The cycle people are working in: the open one whose dates hold today, else the
-        nearest open one ahead (being set), else the latest one."""
+        nearest open one ahead (being set up), else the latest one. One query: an organisation
+        has a handful of cycles a year, so they are compared in Python."""
         today = today or timezone.localdate()
-        open_cycles = self.exclude(phase=Cycle.Phase.CLOSED)
-        return (
-            open_cycles.filter(setting_opens_on__lte=today, ends_on__gte=today)
-            .order_by("starts_on")
-            .first()
-            or open_cycles.filter(starts_on__gt=today).order_by("starts_on").first()
-            or self.order_by("-starts_on").first()
-        )
+        cycles = sorted(self.all(), key=lambda c: c.starts_on)
+        open_cycles = [c for c in cycles if c.phase != Cycle.Phase.CLOSED]
+        for c in open_cycles:
+            if c.setting_opens_on <= today <= c.ends_on:
+                return c
+        ahead = [c for c in open_cycles if c.starts_on > today]
+        if ahead:
+            return ahead[0]
+        return cycles[-1] if cycles else None
 
 
 class Cycle(models.Model):

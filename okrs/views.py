@@ -7,7 +7,7 @@ fetches what the page shows -> template. Query counts are pinned in tests/okrs/t
 from __future__ import annotations
 
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
@@ -19,6 +19,14 @@ from okrs.models import AlignmentLink, Dependency, KeyResult, Objective
 Cycle = Objective._meta.get_field("cycle").related_model  # okrs imports no cycles code
 
 
+def current_cycle(request: HttpRequest):
+    """The current cycle, looked up once per request however many places ask (the views
+    and the base layout's cycle banner)."""
+    if not hasattr(request, "_current_cycle"):
+        request._current_cycle = Cycle.objects.current()  # type: ignore[attr-defined]
+    return request._current_cycle  # type: ignore[attr-defined]
+
+
 def _cycle_from_request(request: AuthedRequest):
     """The cycle named by ?cycle=, else the current one (None when there are no cycles)."""
     raw = request.GET.get("cycle")
@@ -26,7 +34,7 @@ def _cycle_from_request(request: AuthedRequest):
         if not raw.isdigit():
             raise Http404("No such cycle.")
         return get_object_or_404(Cycle, pk=int(raw))
-    return Cycle.objects.current()
+    return current_cycle(request)
 
 
 def get_unit_for_user(request: AuthedRequest, pk: int) -> tuple[OrgUnit, bool]:
@@ -48,7 +56,7 @@ def home(request: AuthedRequest) -> HttpResponse:
     """What this person is asked to do now: their key results, their units' objectives and,
     for leadership, the company's objectives."""
     user = request.user
-    cycle = Cycle.objects.current()
+    cycle = current_cycle(request)
     access = access_for(user)
     memberships = list(
         Membership.objects.filter(user=user).select_related("unit").order_by("unit__name")
