@@ -15,7 +15,7 @@ from tests.okrs.factories import KeyResultFactory, ObjectiveFactory
 def grow(org: Org, n: int) -> None:
     """n more objectives in the team, each with three key results, an alignment link, a
     dependency; n more people and sub-teams."""
-    for i in range(n):
+    for _ in range(n):
         objective = ObjectiveFactory(unit=org.team, cycle=org.cycle, owner=org.lead)
         for _ in range(3):
             KeyResultFactory(objective=objective, owner=UserFactory())
@@ -30,6 +30,8 @@ def grow(org: Org, n: int) -> None:
         child = ObjectiveFactory(unit=org.other_team, cycle=org.cycle)
         KeyResultFactory(objective=child)
         AlignmentLink.objects.create(child=child, parent=org.objective, how="helps")
+        company = ObjectiveFactory(unit=org.company, cycle=org.cycle)
+        KeyResultFactory(objective=company, owner=org.leader)
 
 
 def _count(client, url, django_assert_num_queries, n: int):
