@@ -180,10 +180,19 @@ class KeyResult(models.Model):
     order = models.PositiveIntegerField(default=0)
     # Delayed payback: the effect is measured until this date, after the quarter ends.
     measurement_ends_on = models.DateField(null=True, blank=True)
-    # The latest check-in's, written by cycles' check-in service in the same transaction.
+    # The latest check-in's, written by cycles' check-in service in the same transaction, so
+    # pages and the alignment tree read them without touching check-ins.
     current_value = models.DecimalField(**VALUE, null=True, blank=True)
     confidence = models.PositiveSmallIntegerField(null=True, blank=True)
     checked_in_at = models.DateTimeField(null=True, blank=True)
+    blocker = models.TextField(blank=True, help_text="What blocks it, from the latest check-in.")
+    blocker_unit = models.ForeignKey(OrgUnit, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="blocking_key_results",
+                                     help_text="The unit that could unblock it.")
+    # The due date by which the next check-in is expected, from the unit's cadence. cycles
+    # writes it (on each check-in, when a cadence changes, and in its periodic dispatch for key
+    # results that have none yet). A check-in is stale once this date has passed.
+    check_in_due_on = models.DateField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
