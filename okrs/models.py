@@ -193,6 +193,9 @@ class KeyResult(models.Model):
     # writes it (on each check-in, when a cadence changes, and in its periodic dispatch for key
     # results that have none yet). A check-in is stale once this date has passed.
     check_in_due_on = models.DateField(null=True, blank=True)
+    # The final score, 0.0-1.0 in steps of 0.1, written by cycles' scoring service (the score's
+    # full record, with any override and its reason, lives there). Null until scored.
+    score = models.DecimalField(max_digits=2, decimal_places=1, null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -204,6 +207,10 @@ class KeyResult(models.Model):
             models.CheckConstraint(
                 condition=Q(confidence__isnull=True) | Q(confidence__lte=100),
                 name="key_result_confidence_0_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | Q(score__gte=0, score__lte=1),
+                name="key_result_score_0_1",
             ),
         ]
         indexes = [
