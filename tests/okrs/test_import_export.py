@@ -867,3 +867,116 @@ def test_not_json(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(CommandError, match="cannot read it"):
         run_import(tmp_path / "nope.json")
+
+
+# The demo organisation ------------------------------------------------------------------------
+
+DEMO = ROOT / "okrs" / "demo" / "demo-organisation.json"
+
+
+def test_demo_file_imports_cleanly_with_the_documented_logins():
+    output = run_import(DEMO)
+
+    assert counts(output)["objectives"][0] == Objective.objects.count() >= 40
+    admin = User.objects.get(email="admin@example.com")
+    assert admin.is_superuser and admin.is_staff and not admin.memberships.exists()
+    leader = User.objects.get(email="leader@example.com")
+    assert [(m.unit.kind, m.role) for m in leader.memberships.all()] == [("company", "lead")]
+    lead = User.objects.get(email="lead@example.com")
+    (team,) = [m.unit for m in lead.memberships.all() if m.role == "lead"]
+    assert team.kind == "team" and team.parent.kind == "function"
+    engineer = User.objects.get(email="engineer@example.com")
+    assert Membership.objects.get(user=engineer, unit=team).role == "member"
+    assert engineer.owned_key_results.count() >= 3
+
+
+def test_demo_organisation_has_the_shape_the_product_checks_need():
+    run_import(DEMO)
+    cycle = Cycle.objects.get(name="2026 Q4")
+    units = OrgUnit.objects.all()
+    teams = units.filter(kind="team")
+
+    assert Cycle.objects.current(date(2026, 11, 22)) == cycle and cycle.phase == "running"
+    assert units.filter(kind="function").count() == 4 and 10 <= teams.count() <= 14
+    assert 35 <= User.objects.count() <= 45
+    assert User.objects.values("time_zone").distinct().count() >= 8
+    # Every team has a lead.
+    assert not teams.exclude(memberships__role="lead").exists()
+    # The company has 3 objectives; every function aligns 2-3 to the company's.
+    assert Objective.objects.filter(unit__kind="company").count() == 3
+    for function in units.filter(kind="function"):
+        objectives = Objective.objects.filter(unit=function)
+        assert 2 <= objectives.count() <= 3
+        assert all(o.links_up.filter(parent__unit__kind="company").exists() for o in objectives)
+    # One team over the five-objective line, the others three to five.
+    per_team = sorted(Objective.objects.filter(unit=t).count() for t in teams)
+    assert per_team[-1] == 6 and per_team[-2] <= 5 and per_team[0] >= 3
+    # Alignment: one team objective straight to the company, exactly one aligned to nothing.
+    team_objectives = Objective.objects.filter(unit__kind="team")
+    assert team_objectives.filter(links_up__parent__unit__kind="company").exists()
+    assert team_objectives.filter(links_up__isnull=True).count() == 1
+    # Something for the key-result checks to find, and for progress bars to show.
+    assert KeyResult.objects.filter(statement="Migrate the auth service to OAuth 2.0").exists()
+    assert KeyResult.objects.filter(baseline_value__isnull=True, target__isnull=False).exists()
+    assert KeyResult.objects.filter(current_value__isnull=False).count() >= 50
+    assert Objective.objects.filter(kind="committed").count() >= 2
+    assert Dependency.objects.count() >= 2
+    assert all(2 <= o.key_results.count() <= 4 for o in Objective.objects.all())
+    assert not KeyResult.objects.filter(owner__isnull=True).exists()
+
+
+def test_demo_round_trips(tmp_path):
+    run_import(DEMO)
+    first = export()
+
+    wipe()
+    import_data(tmp_path, first)
+
+    assert export() == first
+
+
+def load_demo() -> str:
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_load_demo_twice_is_a_no_op_the_second_time():
+    first = load_demo()
+    before = db_state()
+
+    second = load_demo()
+
+    assert first.startswith("Demo organisation loaded:") and "demo password set for 41" in first
+    assert second.startswith("Demo organisation already loaded, nothing changed:")
+    assert "demo password set for 0 people" in second
+    assert db_state() == before  # passwords included
+    assert len(first.splitlines()) == len(second.splitlines()) == 1
+    for email in [
+        "admin@example.com",
+        "leader@example.com",
+        "lead@example.com",
+        "engineer@example.com",
+    ]:
+        assert User.objects.get(email=email).check_password("demo")
+
+
+def test_load_demo_restores_a_changed_demo_password_and_touches_no_one_else():
+    load_demo()
+    engineer = User.objects.get(email="engineer@example.com")
+    engineer.set_password("changed")
+    engineer.save()
+    visitor = User.objects.create_user("visitor@example.com", "own password", name="Vi")
+
+    assert "demo password set for 1 person" in load_demo()
+    engineer.refresh_from_db()
+    assert engineer.check_password("demo")
+    # Someone who is not in the demo file keeps their password.
+    visitor.refresh_from_db()
+    assert visitor.check_password("own password")
+
+
+def test_load_demo_refuses_another_organisations_database(org):
+    with pytest.raises(CommandError, match='company is "Acme"'):
+        load_demo()
+    assert not OrgUnit.objects.filter(name="Halyard").exists()
