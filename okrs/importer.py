@@ -1119,7 +1119,13 @@ class _Resolver:
 
     def _cycle(self) -> Any:
         spec = self.data.cycle
-        return None if spec is None else Cycle.objects.filter(name=spec.name).first()
+        if spec is None:
+            return None
+        # Lock the cycle as alignment_link_create does: a link added from the setting page
+        # while this import runs could otherwise close a loop with the file's links that
+        # neither check saw. (A new cycle needs no lock: a concurrent import creating the same
+        # one fails on the unique name.)
+        return Cycle.objects.select_for_update().filter(name=spec.name).first()
 
     def _objectives(self, cycle: Any) -> tuple[list[ObjNode], list[ObjNode]]:
         """Match the file's objectives to stored ones: by unit and exact title, the n-th in the
