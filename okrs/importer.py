@@ -380,7 +380,7 @@ class KeyResultSpec:
     measurement_ends_on: Any  # date | None | MISSING
     current_value: Any  # Decimal | None | MISSING
     confidence: Any  # int | None | MISSING
-    # Validated, then ignored: scores have no model yet (see docs/import-format.md).
+    # The final score, kept on the key result (KeyResult.score).
     score: Any
 
 
@@ -1636,6 +1636,7 @@ class _Applier:
             "measurement_ends_on": spec.measurement_ends_on,
             "current_value": spec.current_value,
             "confidence": spec.confidence,
+            "score": spec.score,
             "order": order,
         }
         if isinstance(spec.baseline, BaselineSpec) or spec.baseline is None:
@@ -1974,6 +1975,7 @@ def _export_key_result(kr: KeyResult) -> dict[str, Any]:
             else None,
             "current_value": _number(kr.current_value),
             "confidence": kr.confidence,
+            "score": _number(kr.score),
         }
     )
 

@@ -186,9 +186,14 @@ class KeyResult(models.Model):
     confidence = models.PositiveSmallIntegerField(null=True, blank=True)
     checked_in_at = models.DateTimeField(null=True, blank=True)
     blocker = models.TextField(blank=True, help_text="What blocks it, from the latest check-in.")
-    blocker_unit = models.ForeignKey(OrgUnit, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="blocking_key_results",
-                                     help_text="The unit that could unblock it.")
+    blocker_unit = models.ForeignKey(
+        OrgUnit,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="blocking_key_results",
+        help_text="The unit that could unblock it.",
+    )
     # The due date by which the next check-in is expected, from the unit's cadence. cycles
     # writes it (on each check-in, when a cadence changes, and in its periodic dispatch for key
     # results that have none yet). A check-in is stale once this date has passed.

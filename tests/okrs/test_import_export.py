@@ -331,7 +331,6 @@ def test_export_writes_everything_in_a_fixed_order(tmp_path):
         "how": "Payment errors are most of the unavailability.",
     }
     assert team["key_results"][0]["baseline"] == {"value": 0.6, "measured_on": "2026-09-30"}
-    assert "score" not in team["key_results"][0]  # accepted, not stored (no scoring yet)
     assert team["dependencies"] == [
         {
             "unit": "Developer Experience",
@@ -753,14 +752,16 @@ def test_score_is_validated(tmp_path, stored, score, complaint):
     assert f"objectives[2].key_results[0].score: {complaint}" in message
 
 
-def test_valid_score_is_accepted_and_ignored(tmp_path):
+def test_valid_score_is_kept_and_exported(tmp_path):
     data = doc_example()
     data["objectives"][2]["key_results"][0]["score"] = "0.7"
     data["objectives"][2]["key_results"][1]["score"] = 1
 
     import_data(tmp_path, data)
 
-    assert KeyResult.objects.count() == 5
+    first, second = data["objectives"][2]["key_results"][:2]
+    assert KeyResult.objects.get(statement=first["statement"]).score == Decimal("0.7")
+    assert KeyResult.objects.get(statement=second["statement"]).score == Decimal("1.0")
 
 
 @pytest.mark.parametrize(
