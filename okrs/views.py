@@ -85,6 +85,8 @@ def home(request: AuthedRequest) -> HttpResponse:
                 .with_key_results()
                 .annotate(contributor_count=Count("links_down", distinct=True))
             )
+            # Shown once, at the top, with who contributes; not again under "Your units".
+            unit_objectives = [o for o in unit_objectives if o.unit.kind != OrgUnit.Kind.COMPANY]
     return render(
         request,
         "okrs/home.html",
