@@ -196,6 +196,8 @@ rules.add_perm("okrs.answer_dependency", signed_in & leads_providing_unit)
 # Running the quarter.
 rules.add_perm("cycles.check_in", signed_in & (owns | leads_unit))
 rules.add_perm("cycles.edit_cadence", signed_in & leads_unit)
+# Which reminder emails to a unit's people could not be delivered (the outbox's failures).
+rules.add_perm("cycles.view_reminder_delivery", signed_in & leads_unit)
 rules.add_perm("cycles.score_unit", signed_in & leads_unit)
 rules.add_perm("cycles.edit_retro", signed_in & leads_unit)
 # Administration: only org admins (superusers pass every has_perm before rules are asked).

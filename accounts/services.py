@@ -227,6 +227,58 @@ def email_queue(
     return row
 
 
+@dataclass(frozen=True)
+class EmailSpec:
+    """One email for email_queue_many: the same arguments as email_queue."""
+
+    key: str
+    to: str
+    template: str
+    context: dict[str, Any]
+    user_id: int | None = None
+    headers: dict[str, str] | None = None
+
+
+def email_queue_many(specs: list[EmailSpec]) -> dict[str, OutgoingEmail]:
+    """Queue many emails at once, in a fixed number of queries however many there are.
+
+    The bulk form of email_queue, for the reminder dispatch (thousands of people due at the same
+    minute): one query for the keys already queued, one insert for the rest, one to read them
+    back. Same idempotency: a key already in the outbox is not rendered or sent again. Returns
+    the row for every key, new or existing. Each new row is sent after commit.
+    """
+    if not specs:
+        return {}
+    keys = [spec.key for spec in specs]
+    existing = set(OutgoingEmail.objects.filter(key__in=keys).values_list("key", flat=True))
+    rows = []
+    for spec in specs:
+        if spec.key in existing:
+            continue
+        existing.add(spec.key)  # the same key twice in one call is one email
+        subject, text, html = render_email(spec.template, spec.context)
+        rows.append(
+            OutgoingEmail(
+                key=spec.key,
+                to=spec.to,
+                user_id=spec.user_id,
+                subject=subject,
+                body_text=text,
+                body_html=html,
+                headers=spec.headers or {},
+            )
+        )
+    new_keys = {row.key for row in rows}
+    # A concurrent caller that inserted the same key first wins; ours is skipped, not an error.
+    OutgoingEmail.objects.bulk_create(rows, ignore_conflicts=True)
+    by_key = {row.key: row for row in OutgoingEmail.objects.filter(key__in=keys)}
+    for key in new_keys:
+        row = by_key.get(key)
+        if row is not None and row.state == OutgoingEmail.State.QUEUED:
+            _enqueue_after_commit(row.pk)
+    return by_key
+
+
 def _enqueue_after_commit(pk: int, countdown: float | None = None) -> None:
     from accounts.tasks import send_outgoing_email
 
@@ -241,10 +293,21 @@ def _enqueue_after_commit(pk: int, countdown: float | None = None) -> None:
 
 # Retry after 30 s, 1, 2, 5, 10 and 15 minutes; then give up. Countdowns stay far below the
 # broker's visibility timeout (an ETA beyond it makes Redis redeliver the message early).
+# settings.OUTBOX_RETRY_DELAYS overrides it: the integration tests shorten it so a real worker
+# retries within seconds.
 RETRY_DELAYS = [30, 60, 120, 300, 600, 900]
 # A send never legitimately takes longer than this (EMAIL_TIMEOUT is 20 s): a row "sending"
-# for longer belongs to a worker that died.
+# for longer belongs to a worker that died. settings.OUTBOX_STUCK_AFTER_SECONDS overrides it.
 STUCK_AFTER = timedelta(seconds=60)
+
+
+def _retry_delays() -> list[int]:
+    return list(getattr(settings, "OUTBOX_RETRY_DELAYS", None) or RETRY_DELAYS)
+
+
+def _stuck_after() -> timedelta:
+    seconds = getattr(settings, "OUTBOX_STUCK_AFTER_SECONDS", None)
+    return timedelta(seconds=seconds) if seconds else STUCK_AFTER
 
 
 class SendOutcome:
@@ -286,6 +349,7 @@ def outgoing_email_send(*, pk: int, now: datetime | None = None) -> str:
     after STUCK_AFTER.
     """
     now = now or timezone.now()
+    delays = _retry_delays()
     with transaction.atomic():
         row = OutgoingEmail.objects.select_for_update().filter(pk=pk).first()
         if row is None or row.state != OutgoingEmail.State.QUEUED:
@@ -301,14 +365,14 @@ def outgoing_email_send(*, pk: int, now: datetime | None = None) -> str:
         _build_message(row).send(fail_silently=False)
     except Exception as exc:
         permanent = _is_permanent(exc)
-        give_up = permanent or row.attempts > len(RETRY_DELAYS)
+        give_up = permanent or row.attempts > len(delays)
         row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         row.sending_since = None
         if give_up:
             row.state = OutgoingEmail.State.FAILED
         else:
             row.state = OutgoingEmail.State.QUEUED
-            delay = RETRY_DELAYS[row.attempts - 1]
+            delay = delays[row.attempts - 1]
             row.next_attempt_at = timezone.now() + timedelta(seconds=delay)
         row.save(update_fields=["state", "last_error", "sending_since", "next_attempt_at"])
         log.warning(
@@ -320,7 +384,7 @@ def outgoing_email_send(*, pk: int, now: datetime | None = None) -> str:
         )
         if give_up:
             return SendOutcome.FAILED
-        _enqueue_after_commit(row.pk, countdown=RETRY_DELAYS[row.attempts - 1])
+        _enqueue_after_commit(row.pk, countdown=delays[row.attempts - 1])
         return SendOutcome.RETRY
 
     row.state = OutgoingEmail.State.SENT
@@ -338,7 +402,7 @@ def outbox_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
     requeued = 0
     with transaction.atomic():
         rows = list(
-            OutgoingEmail.objects.stuck(now, int(STUCK_AFTER.total_seconds()))
+            OutgoingEmail.objects.stuck(now, int(_stuck_after().total_seconds()))
             .select_for_update(skip_locked=True)
             .order_by("next_attempt_at")[:limit]
         )

@@ -216,11 +216,42 @@ CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# How often beat runs the periodic jobs, and how the outbox retries. The defaults are production's;
+# the integration tests shorten them (through the environment of the worker they start) so that
+# a real worker recovers within seconds, by the same mechanism.
+OUTBOX_SWEEP_SECONDS: float = _read("OUTBOX_SWEEP_SECONDS", env.float, default=60.0)
+OUTBOX_STUCK_AFTER_SECONDS: int = _read("OUTBOX_STUCK_AFTER_SECONDS", env.int, default=60)
+OUTBOX_RETRY_DELAYS: list[int] = [
+    int(v)
+    for v in _read(
+        "OUTBOX_RETRY_DELAYS", env.list, default=["30", "60", "120", "300", "600", "900"]
+    )
+]
+REMINDER_DISPATCH_SECONDS: float = _read("REMINDER_DISPATCH_SECONDS", env.float, default=120.0)
+if (
+    min(OUTBOX_SWEEP_SECONDS, OUTBOX_STUCK_AFTER_SECONDS, REMINDER_DISPATCH_SECONDS) <= 0
+    or min(OUTBOX_RETRY_DELAYS, default=0) <= 0
+):
+    raise ImproperlyConfigured(
+        "OUTBOX_SWEEP_SECONDS, OUTBOX_STUCK_AFTER_SECONDS, REMINDER_DISPATCH_SECONDS and every "
+        "OUTBOX_RETRY_DELAYS entry must be positive."
+    )
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "sweep-outbox": {
         # Re-queues emails whose task was lost (broker restarted, worker killed).
         "task": "accounts.tasks.sweep_outbox",
-        "schedule": 60.0,
+        "schedule": OUTBOX_SWEEP_SECONDS,
+    },
+    "dispatch-reminders": {
+        # Check-in reminders: whoever's due time has come (cycles.services.reminders_dispatch).
+        # Idempotent, so a second beat or a late run sends nothing twice.
+        "task": "cycles.tasks.dispatch_reminders",
+        "schedule": REMINDER_DISPATCH_SECONDS,
+    },
+    "dispatch-lead-digests": {
+        # One digest per lead per unit per due date, a day after the due date.
+        "task": "cycles.tasks.dispatch_lead_digests",
+        "schedule": REMINDER_DISPATCH_SECONDS,
     },
 }
 

@@ -1,16 +1,21 @@
-"""When: cycles (quarters) and their phases.
+"""When: cycles (quarters) and their phases, cadences, check-ins and reminders.
 
-Check-ins, cadences, reminders, scores and retrospectives live here too as they arrive; they
-build on okrs and accounts, never the other way round.
+Scores and retrospectives live here too as they arrive; all of it builds on okrs and accounts,
+never the other way round.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
+from django.conf import settings
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+
+from accounts.models import OrgUnit
+from cycles.cadence import DEFAULT_CADENCE, EffectiveCadence
 
 
 class CycleQuerySet(models.QuerySet["Cycle"]):
@@ -85,3 +90,346 @@ class Cycle(models.Model):
             "setting_opens_on": starts_on - timedelta(weeks=3),
             "scoring_opens_on": max(starts_on, ends_on - timedelta(days=6)),
         }
+
+
+# Cadences ------------------------------------------------------------------------------------
+
+
+class CadenceMap:
+    """Every unit's effective cadence, resolved through the tree in memory.
+
+    Two queries (the tree, the cadences) however many units ask: the dispatch and the pages look
+    up thousands of key results' cadences from one map.
+    """
+
+    def __init__(self, parent_of: dict[int, int | None], own: dict[int, EffectiveCadence]):
+        self.parent_of = parent_of
+        self.own = own
+        self._resolved: dict[int, EffectiveCadence] = {}
+
+    @classmethod
+    def load(cls) -> CadenceMap:
+        parent_of = dict(OrgUnit.objects.order_by().values_list("id", "parent_id"))
+        own = {
+            c.unit_id: EffectiveCadence(
+                frequency=c.frequency, weekday=c.weekday, hour=c.hour, source_unit_id=c.unit_id
+            )
+            for c in Cadence.objects.order_by()
+        }
+        return cls(parent_of, own)
+
+    def for_unit(self, unit_id: int | None) -> EffectiveCadence:
+        """The unit's own cadence, else the nearest ancestor's, else the default."""
+        if unit_id is None:
+            return DEFAULT_CADENCE
+        if unit_id in self._resolved:
+            return self._resolved[unit_id]
+        seen: set[int] = set()
+        node: int | None = unit_id
+        found = DEFAULT_CADENCE
+        while node is not None and node not in seen:  # a corrupt loop ends the walk
+            if node in self.own:
+                found = self.own[node]
+                break
+            seen.add(node)
+            node = self.parent_of.get(node)
+        self._resolved[unit_id] = found
+        return found
+
+    def inheritors(self, unit_id: int) -> set[int]:
+        """The unit and every unit below it that takes its cadence from it (no own cadence
+        between them): the units a change to this unit's cadence affects."""
+        children: dict[int | None, list[int]] = {}
+        for child, parent in self.parent_of.items():
+            children.setdefault(parent, []).append(child)
+        found = {unit_id}
+        stack = list(children.get(unit_id, []))
+        while stack:
+            node = stack.pop()
+            if node in found or node in self.own:
+                continue
+            found.add(node)
+            stack.extend(children.get(node, []))
+        return found
+
+
+class Cadence(models.Model):
+    """A unit's own check-in rhythm. A unit without one inherits its parent's, up to the
+    organisation's default (every two weeks, Monday 09:00). The hour is each person's own: a team
+    spread over Oslo, Los Angeles and Kolkata is each reminded at 09:00 where they are."""
+
+    class Frequency(models.TextChoices):
+        WEEKLY = "weekly", "Weekly"
+        BIWEEKLY = "biweekly", "Every two weeks"
+        MONTHLY = "monthly", "Monthly"
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    unit = models.OneToOneField(OrgUnit, on_delete=models.CASCADE, related_name="cadence")
+    frequency = models.CharField(
+        max_length=16, choices=Frequency.choices, default=Frequency.BIWEEKLY
+    )
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices, default=Weekday.MONDAY)
+    hour = models.PositiveSmallIntegerField(
+        default=9, help_text="In each person's own time zone, 0-23."
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="cadence_weekday_0_6"),
+            models.CheckConstraint(condition=Q(hour__lte=23), name="cadence_hour_0_23"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit}: {self.get_frequency_display().lower()}"
+
+    def as_effective(self) -> EffectiveCadence:
+        return EffectiveCadence(
+            frequency=self.frequency,
+            weekday=self.weekday,
+            hour=self.hour,
+            source_unit_id=self.unit_id,
+        )
+
+
+def describe_cadence(cadence: EffectiveCadence) -> str:
+    """“Every two weeks on Monday at 09:00” (local to each person)."""
+    weekday = Cadence.Weekday(cadence.weekday).label
+    when = {
+        Cadence.Frequency.WEEKLY: f"Every {weekday}",
+        Cadence.Frequency.BIWEEKLY: f"Every other {weekday}",
+        Cadence.Frequency.MONTHLY: f"Monthly, on a {weekday}",
+    }[Cadence.Frequency(cadence.frequency)]
+    return f"{when} at {cadence.hour:02d}:00"
+
+
+# Check-ins -----------------------------------------------------------------------------------
+
+
+class AppendOnlyError(Exception):
+    """Check-ins are history: a correction is a new check-in, never an edit."""
+
+
+class CheckInQuerySet(models.QuerySet["CheckIn"]):
+    # The ORM's bulk paths refuse too; PostgreSQL's trigger (migration 0002) catches raw SQL.
+    def update(self, **kwargs: object) -> int:
+        raise AppendOnlyError("Check-ins cannot be changed; record a correction instead.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Check-ins cannot be deleted.")
+
+    def effective(self) -> CheckInQuerySet:
+        """Check-ins that no later check-in corrects: the history a chart should draw."""
+        return self.filter(corrected_by__isnull=True)
+
+
+class CheckIn(models.Model):
+    """One check-in on a key result: confidence first, then the value, what changed, what blocks.
+
+    Append-only. A correction is a new check-in whose `corrects` names the one it replaces;
+    nothing is ever updated or deleted (enforced here, in CheckInQuerySet, and on PostgreSQL by a
+    trigger that rejects UPDATE and DELETE on this table). The key result's current value,
+    confidence, blocker and check-in time are the latest check-in's, written onto the key result
+    by cycles.services.check_in_create in the same transaction.
+    """
+
+    class Via(models.TextChoices):
+        WEB = "web", "Quarterdeck"
+        EMAIL = "email", "Reminder email link"
+        IMPORT = "import", "Import"
+
+    TEXT_LIMIT = 2000
+
+    key_result = models.ForeignKey(
+        "okrs.KeyResult", on_delete=models.PROTECT, related_name="check_ins"
+    )
+    # PROTECT everywhere: deleting a row this points at would have to rewrite history.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="check_ins"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    confidence = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="How likely the target is reached, 0-100.",
+    )
+    value = models.DecimalField(max_digits=18, decimal_places=4)
+    what_changed = models.TextField(blank=True, validators=[MaxLengthValidator(TEXT_LIMIT)])
+    blocker = models.TextField(blank=True, validators=[MaxLengthValidator(TEXT_LIMIT)])
+    blocker_unit = models.ForeignKey(
+        OrgUnit,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="blocking_check_ins",
+        help_text="The unit that could unblock it.",
+    )
+    corrects = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrected_by"
+    )
+    via = models.CharField(max_length=16, choices=Via.choices, default=Via.WEB)
+
+    objects = CheckInQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(confidence__lte=100), name="check_in_confidence_0_100"
+            ),
+            models.CheckConstraint(
+                condition=~Q(corrects=F("id")), name="check_in_not_its_own_correction"
+            ),
+            models.CheckConstraint(
+                condition=Q(blocker_unit__isnull=True) | ~Q(blocker=""),
+                name="check_in_blocker_unit_needs_blocker",
+                violation_error_message="Say what blocks it before naming who could unblock it.",
+            ),
+        ]
+        indexes = [
+            # A key result's history, newest first (its page, the trend on "My key results").
+            models.Index(fields=["key_result", "-created_at"], name="check_in_history_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key_result} @ {self.created_at:%Y-%m-%d}: {self.confidence}%"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("Check-ins cannot be changed; record a correction instead.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Check-ins cannot be deleted.")
+
+
+class CheckInSchedule(models.Model):
+    """When a key result's next check-in is due, and when the reminder dispatch next looks at it.
+
+    Due-ness lives in the data, as UTC instants computed in the owner's time zone:
+    `due_at` is when the next check-in is expected (KeyResult.check_in_due_on is its local date),
+    `remind_at` is when the dispatch should next consider the key result. They are equal until a
+    due time passes without a check-in: the dispatch then reminds (or skips, for a paused person)
+    and moves `remind_at` to the following due time, while `due_at` stays where it was, so the key
+    result reads as stale until someone checks in. None: no more due times this cycle.
+
+    Written by cycles.services (check-in, cadence change, dispatch); one row per key result.
+    """
+
+    key_result = models.OneToOneField(
+        "okrs.KeyResult",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="check_in_schedule",
+    )
+    due_at = models.DateTimeField(null=True, blank=True)
+    remind_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            # The dispatch: "remind_at <= now". Finished schedules (NULL) stay out of the index.
+            models.Index(
+                fields=["remind_at"],
+                condition=Q(remind_at__isnull=False),
+                name="check_in_schedule_remind_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Schedule of key result {self.key_result_id}: due {self.due_at}"
+
+
+# Reminders -----------------------------------------------------------------------------------
+
+
+class ReminderSettings(models.Model):
+    """A person's choice about check-in reminder emails (and lead digests). No row: on."""
+
+    class State(models.TextChoices):
+        ON = "on", "On"
+        PAUSED = "paused", "Paused"
+        OFF = "off", "Off"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="reminder_settings",
+    )
+    state = models.CharField(max_length=16, choices=State.choices, default=State.ON)
+    paused_until = models.DateField(
+        null=True, blank=True, help_text="Reminders start again the day after this date."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "reminder settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(state="paused") | Q(paused_until__isnull=False),
+                name="reminder_settings_pause_has_end",
+                violation_error_message="A pause needs the date it ends.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reminders for {self.user}: {self.state}"
+
+    @staticmethod
+    def allows(state: str | None, paused_until: date | None, today: date) -> bool:
+        """Whether reminders go out today for a person in this state (None: no settings)."""
+        if state == ReminderSettings.State.OFF:
+            return False
+        if state == ReminderSettings.State.PAUSED:
+            return paused_until is None or paused_until < today
+        return True
+
+
+class Reminder(models.Model):
+    """One reminder email to one person for one due date, bundling their due key results.
+
+    The unique (user, due_on) constraint is what makes a second dispatch, a second beat or a
+    retried task harmless: whatever runs twice hits the same row. The email itself is an outbox
+    row (accounts.OutgoingEmail) whose state machine (queued -> sending -> sent / failed) does
+    the sending; this row says whom it was for, when, which key results, and until when its
+    signed link works (`window_ends_at`: the next due time, when the check-in window closes).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminders"
+    )
+    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="reminders")
+    due_on = models.DateField(help_text="The due date, in the person's time zone.")
+    due_at = models.DateTimeField(help_text="The due time, in UTC.")
+    window_ends_at = models.DateTimeField(help_text="The link in the email works until then.")
+    email = models.OneToOneField(
+        "accounts.OutgoingEmail", on_delete=models.PROTECT, related_name="reminder"
+    )
+    key_results = models.ManyToManyField("okrs.KeyResult", related_name="reminders")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-due_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "due_on"], name="reminder_once_per_person_per_due_date"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reminder for {self.user} due {self.due_on}"
+
+    @staticmethod
+    def outbox_key(user_id: int, due_on: date) -> str:
+        return f"reminder:{user_id}:{due_on.isoformat()}"

@@ -48,6 +48,58 @@ def _invitation_token(org: Org) -> dict[str, Any]:
     return {"token": url.rstrip("/").rsplit("/", 1)[1]}
 
 
+# Reads that need signing in, and writes only the owner and the leads above may make.
+CHECK_IN_ALLOWED = {
+    "admin": 302,
+    "leader": 302,
+    "lead": 302,
+    "engineer": 302,
+    "outsider": 403,
+    "anonymous": 302,
+}
+LEADS_ONLY = {
+    "admin": 302,
+    "leader": 302,
+    "lead": 302,
+    "engineer": 403,
+    "outsider": 403,
+    "anonymous": 302,
+}
+HTMX = {"HX-Request": "true"}
+
+
+def _check_in_data(org: Org, prefix: str | None = None) -> dict[str, Any]:
+    prefix = prefix or f"kr{org.key_result.pk}"
+    return {
+        f"{prefix}-confidence": "70",
+        f"{prefix}-value": "0.5",
+        f"{prefix}-what_changed": "Retries landed.",
+    }
+
+
+def _a_check_in(org: Org) -> dict[str, Any]:
+    from tests.cycles.helpers import check_in
+
+    return {"pk": check_in(org.key_result).pk}
+
+
+def _engineers_reminder(org: Org) -> dict[str, Any]:
+    from tests.cycles.helpers import make_reminder
+
+    _, token = make_reminder(org.engineer, [org.key_result])
+    return {"token": token}
+
+
+def _engineers_reminder_and_kr(org: Org) -> dict[str, Any]:
+    return {**_engineers_reminder(org), "pk": org.key_result.pk}
+
+
+def _engineers_unsubscribe(org: Org) -> dict[str, Any]:
+    from cycles.services import unsubscribe_token
+
+    return {"token": unsubscribe_token(user_id=org.engineer.pk)}
+
+
 ROUTES: list[Route] = [
     Route("okrs:unit-detail", lambda o: {"pk": o.team.pk}, READ_BY_ALL),
     Route("okrs:objective-detail", lambda o: {"pk": o.objective.pk}, READ_BY_ALL),
@@ -57,6 +109,63 @@ ROUTES: list[Route] = [
         "accounts:password-reset-confirm",
         lambda o: {"uidb64": "MQ", "token": "not-a-token"},
         {"anonymous": 200},
+    ),
+    # Check-ins: everyone reads; the owner and the leads of the unit and above check in.
+    Route("cycles:key-result-detail", lambda o: {"pk": o.key_result.pk}, READ_BY_ALL),
+    Route(
+        "cycles:check-in-create",
+        lambda o: {"pk": o.key_result.pk},
+        {**CHECK_IN_ALLOWED, **dict.fromkeys(["admin", "leader", "lead", "engineer"], 200)},
+        headers=HTMX,
+    ),
+    Route(
+        "cycles:check-in-create",
+        lambda o: {"pk": o.key_result.pk},
+        CHECK_IN_ALLOWED,
+        method="post",
+        data=_check_in_data,
+    ),
+    Route(
+        "cycles:check-in-correct",
+        _a_check_in,
+        CHECK_IN_ALLOWED,
+        method="post",
+        data=lambda o: _check_in_data(o, "correct"),
+    ),
+    Route("cycles:unit-check-ins", lambda o: {"pk": o.team.pk}, READ_BY_ALL),
+    Route("cycles:unit-cadence", lambda o: {"pk": o.team.pk}, READ_BY_ALL),
+    Route(
+        "cycles:unit-cadence",
+        lambda o: {"pk": o.team.pk},
+        LEADS_ONLY,
+        method="post",
+        data=lambda o: {"source": "own", "frequency": "weekly", "weekday": "2", "hour": "10"},
+    ),
+    # Public, authorised by a signed token. A reminder link opened while signed in as someone
+    # else shows nothing of it (400).
+    Route(
+        "cycles:reminder-link",
+        _engineers_reminder,
+        {"anonymous": 200, "engineer": 200, "lead": 400, "outsider": 400, "admin": 400},
+    ),
+    Route(
+        "cycles:reminder-link-check-in",
+        _engineers_reminder_and_kr,
+        {"anonymous": 302, "engineer": 302, "lead": 400, "outsider": 400},
+        method="post",
+        data=_check_in_data,
+    ),
+    Route(
+        "cycles:unsubscribe",
+        _engineers_unsubscribe,
+        {"anonymous": 200, "engineer": 200, "outsider": 200},
+    ),
+    Route(
+        "cycles:unsubscribe",
+        _engineers_unsubscribe,
+        {"anonymous": 200},
+        method="post",
+        data=lambda o: {"List-Unsubscribe": "One-Click"},
     ),
     # Development only: 404 unless DEBUG is on.
     Route(

@@ -32,4 +32,35 @@
       target.form.requestSubmit();
     }
   });
+
+  // Check-ins. Ctrl+Enter (or Cmd+Enter) in a check-in's text field submits its form, so a
+  // row is done from the keyboard without hunting for the button.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+    var target = event.target;
+    var form = target && target.closest ? target.closest("form[data-checkin-form]") : null;
+    if (form) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
+  // After a check-in replaces its row, move the focus to the next open check-in form (or to
+  // the row just saved), so the next key result is one keystroke away.
+  document.addEventListener("htmx:afterSettle", function () {
+    var row = document.querySelector("[data-saved]");
+    if (!row) return;
+    row.removeAttribute("data-saved");
+    var forms = Array.prototype.slice.call(document.querySelectorAll("form[data-checkin-form]"));
+    var next = forms.filter(function (form) {
+      return row.compareDocumentPosition(form) & Node.DOCUMENT_POSITION_FOLLOWING;
+    })[0] || forms[0];
+    var field = next ? next.querySelector("input:not([type=hidden])") : null;
+    if (field && !next.closest("details:not([open])")) {
+      field.focus();
+    } else {
+      row.setAttribute("tabindex", "-1");
+      row.focus();
+    }
+  });
 })();

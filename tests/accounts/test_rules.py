@@ -54,6 +54,9 @@ MATRIX: list[tuple[str, str, Callable[[Org], Any], tuple[bool, ...]]] = [
     # The engineer owns the key result; the outsider is in another team.
     ("cycles.check_in", "the engineer's key result", lambda o: o.key_result, (T, T, T, T, F)),
     ("cycles.edit_cadence", "the team", lambda o: o.team, (T, T, T, F, F)),
+    ("cycles.edit_cadence", "another team", lambda o: o.other_team, (T, T, F, F, F)),
+    ("cycles.view_reminder_delivery", "the team", lambda o: o.team, (T, T, T, F, F)),
+    ("cycles.view_reminder_delivery", "another team", lambda o: o.other_team, (T, T, F, F, F)),
     ("cycles.score_unit", "the team", lambda o: o.team, (T, T, T, F, F)),
     ("cycles.edit_retro", "the team", lambda o: o.team, (T, T, T, F, F)),
     ("accounts.invite", "nothing", lambda o: None, (T, F, F, F, F)),

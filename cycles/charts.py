@@ -1,0 +1,181 @@
+"""Server-rendered SVG: a key result's value and confidence over the quarter, and the small
+trend line on "My key results".
+
+The geometry is computed here and the templates only print numbers, so the charts need no
+JavaScript and no inline style (the CSP forbids style attributes; SVG presentation attributes
+and classes from site.css carry the look). Each chart has a text alternative: the history
+table on the same page, and a title/desc inside the SVG.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from okrs.models import KeyResult
+from okrs.templatetags.okrs import number
+
+WIDTH, HEIGHT = 640, 260
+LEFT, RIGHT, TOP, BOTTOM = 56, 48, 16, 32  # room for the axes' labels
+PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+
+
+@dataclass(frozen=True)
+class Point:
+    x: float
+    y: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Tick:
+    pos: float
+    label: str
+
+
+@dataclass
+class Chart:
+    width: int = WIDTH
+    height: int = HEIGHT
+    left: int = LEFT
+    top: int = TOP
+    right_edge: int = WIDTH - RIGHT
+    bottom_edge: int = HEIGHT - BOTTOM
+    plot_width: int = PLOT_W
+    plot_height: int = PLOT_H
+    value_points: list[Point] = field(default_factory=list)
+    confidence_points: list[Point] = field(default_factory=list)
+    value_ticks: list[Tick] = field(default_factory=list)
+    confidence_ticks: list[Tick] = field(default_factory=list)
+    month_ticks: list[Tick] = field(default_factory=list)
+    plan: tuple[float, float, float, float] | None = None  # baseline-to-target line x1 y1 x2 y2
+    today_x: float | None = None
+    description: str = ""
+
+    @property
+    def value_line(self) -> str:
+        return " ".join(f"{p.x:.1f},{p.y:.1f}" for p in self.value_points)
+
+    @property
+    def confidence_line(self) -> str:
+        return " ".join(f"{p.x:.1f},{p.y:.1f}" for p in self.confidence_points)
+
+
+def _moment(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def key_result_chart(
+    kr: KeyResult,
+    history: list[tuple[datetime, Decimal, int]],
+    *,
+    starts_on: date,
+    ends_on: date,
+    now: datetime,
+) -> Chart:
+    """history: (time, value, confidence) of the effective check-ins, oldest first."""
+    start, end = _moment(starts_on), _moment(ends_on + timedelta(days=1))
+    span = (end - start).total_seconds() or 1.0
+
+    def x(moment: datetime) -> float:
+        ratio = (moment - start).total_seconds() / span
+        return LEFT + PLOT_W * min(1.0, max(0.0, ratio))
+
+    values = [float(v) for _, v, _ in history]
+    for extra in (kr.baseline_value, kr.target):
+        if extra is not None:
+            values.append(float(extra))
+    low, high = (min(values), max(values)) if values else (0.0, 1.0)
+    if high == low:
+        low, high = low - 1, high + 1
+    pad = (high - low) * 0.1
+    low, high = low - pad, high + pad
+
+    def y_value(v: float) -> float:
+        return TOP + PLOT_H * (1 - (v - low) / (high - low))
+
+    def y_confidence(c: int) -> float:
+        return TOP + PLOT_H * (1 - c / 100)
+
+    chart = Chart()
+    for moment, value, confidence in history:
+        when = f"{moment:%d %b}"
+        chart.value_points.append(
+            Point(x(moment), y_value(float(value)), f"{when}: {number(value)}{_unit(kr)}")
+        )
+        chart.confidence_points.append(
+            Point(x(moment), y_confidence(confidence), f"{when}: confidence {confidence}%")
+        )
+    step = (high - low) / 4
+    chart.value_ticks = [
+        Tick(y_value(low + step * i), number(Decimal(str(round(low + step * i, 4)))))
+        for i in range(5)
+    ]
+    chart.confidence_ticks = [Tick(y_confidence(c), f"{c}%") for c in (0, 50, 100)]
+    month = date(starts_on.year, starts_on.month, 1)
+    while month <= ends_on:
+        if month >= starts_on:
+            chart.month_ticks.append(Tick(x(_moment(month)), f"{month:%b}"))
+        month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    if kr.target is not None:
+        if kr.direction in (KeyResult.Direction.STAY_ABOVE, KeyResult.Direction.STAY_BELOW):
+            level = y_value(float(kr.target))
+            chart.plan = (LEFT, level, LEFT + PLOT_W, level)
+        elif kr.baseline_value is not None:
+            chart.plan = (
+                LEFT,
+                y_value(float(kr.baseline_value)),
+                LEFT + PLOT_W,
+                y_value(float(kr.target)),
+            )
+    if start <= now <= end:
+        chart.today_x = x(now)
+    if history:
+        first, last = history[0], history[-1]
+        chart.description = (
+            f"{len(history)} check-in{'s' if len(history) != 1 else ''} from {first[0]:%d %b} "
+            f"to {last[0]:%d %b}: value {number(first[1])} to {number(last[1])}{_unit(kr)}, "
+            f"confidence {first[2]}% to {last[2]}%."
+        )
+    else:
+        chart.description = "No check-ins yet."
+    return chart
+
+
+def _unit(kr: KeyResult) -> str:
+    if not kr.unit:
+        return ""
+    return kr.unit if kr.unit in ("%", "‰") else f" {kr.unit}"
+
+
+@dataclass
+class Trend:
+    points: str
+    label: str
+    last_x: float
+    last_y: float
+    width: int = 96
+    height: int = 24
+
+
+def trend(values: list[Decimal]) -> Trend | None:
+    """A sparkline of the last few values, oldest first; None with fewer than two."""
+    if len(values) < 2:
+        return None
+    floats = [float(v) for v in values]
+    low, high = min(floats), max(floats)
+    if high == low:
+        low, high = low - 1, high + 1
+    w, h, pad = 96, 24, 3
+    step = (w - 2 * pad) / (len(floats) - 1)
+    coords = [
+        (pad + i * step, pad + (h - 2 * pad) * (1 - (v - low) / (high - low)))
+        for i, v in enumerate(floats)
+    ]
+    return Trend(
+        points=" ".join(f"{cx:.1f},{cy:.1f}" for cx, cy in coords),
+        label="Trend of the last check-ins: " + ", ".join(number(v) for v in values),
+        last_x=coords[-1][0],
+        last_y=coords[-1][1],
+    )
