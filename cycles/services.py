@@ -617,14 +617,20 @@ def _dispatch(now: datetime, *, write: bool) -> DispatchReport:
         )
         .select_for_update(skip_locked=True, of=("self",))
     )
-    candidates = [(s.key_result, due_state(s.key_result, cadences, now)) for s in schedules]
-    # A fresh key result already past its first due time is due now too.
-    candidates += [(kr, state) for kr, state in fresh_plan if state.is_due(now)]
+    candidates = {
+        s.key_result_id: (s.key_result, due_state(s.key_result, cadences, now)) for s in schedules
+    }
+    if not write:
+        # A fresh key result already past its first due time is due now too; when writing,
+        # the schedule just stored for it came back in the query above.
+        for kr, state in fresh_plan:
+            if state.is_due(now):
+                candidates.setdefault(kr.pk, (kr, state))
 
     # 3. Judge each in memory.
     moves: list[tuple[KeyResult, datetime | None, datetime | None]] = []
     bundles: dict[tuple[int, date], DueBundle] = {}
-    for kr, state in candidates:
+    for kr, state in candidates.values():
         due = state.is_due(now)
         moves.append((kr, state.expected_at, state.next_due_at if due else state.expected_at))
         if not due or state.period_due_at is None:

@@ -38,9 +38,11 @@ class Command(BaseCommand):
                 f"{len(bundle.key_results)} key result(s): {krs}"
             )
         new = len(report.new)
+        outcome = (
+            "would be reminded" if dry_run else "reminded (emails queued; the worker sends them)"
+        )
         summary = (
-            f"{new} {'person' if new == 1 else 'people'} {verb}"
-            f"{'' if dry_run else ' (emails queued; the worker sends them)'}; "
+            f"{new} {'person' if new == 1 else 'people'} {outcome}; "
             f"{len(report.bundles) - new} already reminded for that due date; "
             f"{report.skipped_paused} key result(s) skipped because reminders are paused or off."
         )
