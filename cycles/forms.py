@@ -69,7 +69,7 @@ class CheckInForm(forms.Form):
         label="Confidence",
         min_value=0,
         max_value=100,
-        help_text="How likely is the target by the end of the quarter? 0 to 100.",
+        help_text="0–100: how likely is the target by the quarter's end?",
         error_messages={
             "required": "Give your confidence, from 0 to 100.",
             "invalid": "Confidence is a whole number from 0 to 100.",
@@ -105,7 +105,7 @@ class CheckInForm(forms.Form):
         max_length=TEXT_LIMIT,
         help_text="Needed when your confidence moves.",
         error_messages={"max_length": TOO_LONG},
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.Textarea(attrs={"rows": 1}),
     )
     blocker = forms.CharField(
         label="What blocks it",

@@ -102,10 +102,18 @@ class DueState:
     expected_at: datetime | None  # when the next check-in is expected (None: not this cycle)
     next_due_at: datetime | None  # the next due time after now
     zone_name: str
+    checked_in_for_period: bool = False  # a check-in counts for the current period
 
     def is_due(self, now: datetime) -> bool:
         """No check-in since the current period's due time (early window allowed)."""
         return self.expected_at is not None and self.expected_at <= now
+
+    def status(self, now: datetime) -> str:
+        """ "due", "done" (checked in for this period) or "not-due" (no period has begun, or the
+        key result is newer than it)."""
+        if self.is_due(now):
+            return "due"
+        return "done" if self.checked_in_for_period else "not-due"
 
     @property
     def expected_on(self) -> date | None:
@@ -114,8 +122,12 @@ class DueState:
 
 def due_state(kr: KeyResult, cadences: CadenceMap, now: datetime) -> DueState:
     cadence, times = key_result_due_times(kr, cadences)
+    period = latest_at_or_before(times, now)
     return DueState(
-        period_due_at=latest_at_or_before(times, now),
+        period_due_at=period,
+        checked_in_for_period=bool(
+            period and kr.checked_in_at and kr.checked_in_at >= period - cadence.early_window
+        ),
         expected_at=expected_by(
             times,
             early_window=cadence.early_window,
@@ -177,6 +189,7 @@ def check_in_create(
     via: str = CheckIn.Via.WEB,
     at: datetime | None = None,
     author: User | None = None,
+    notify: bool = True,
 ) -> CheckIn:
     """Record a check-in and make it the key result's current state.
 
@@ -186,7 +199,8 @@ def check_in_create(
     and KeyResult.check_in_due_on), the metric remembers the value, and a newly named blocking
     unit's leads get an email after commit.
 
-    `at` and `author` are for operators' commands (`by=None`): the demo data backdates check-ins.
+    `at`, `author` and `notify` are for operators' commands (`by=None`): the demo data
+    backdates check-ins and tells nobody about blockers raised weeks ago.
     """
     require_perm(
         by,
@@ -194,8 +208,8 @@ def check_in_create(
         key_result,
         "Only the key result's owner and the leads of its unit check in on it.",
     )
-    if at is not None and by is not None:
-        raise PermissionDenied("Only operators' commands record check-ins in the past.")
+    if (at is not None or not notify) and by is not None:
+        raise PermissionDenied("Only operators' commands backdate check-ins or stay silent.")
     now = at or timezone.now()
     # Lock the key result: two check-ins on it serialise, so "latest" is well defined and the
     # confidence comparison reads the value the other one wrote.
@@ -233,7 +247,12 @@ def check_in_create(
         corrects=corrects,
         via=via,
     )
-    check_in.full_clean()
+    # Field validation (ranges, lengths, decimals). Not the foreign keys' existence (the rows
+    # are in hand) nor the check constraints, which would cost a query each: the rules they
+    # state were checked above and the database enforces them anyway.
+    check_in.full_clean(
+        exclude=["key_result", "author", "blocker_unit", "corrects"], validate_constraints=False
+    )
     check_in.save()
 
     previous_blocker = (kr.blocker, kr.blocker_unit_id)
@@ -251,12 +270,19 @@ def check_in_create(
         blocker_unit=blocker_unit,
         check_in_due_on=local_date(expected, zone) if expected else None,
     )
-    CheckInSchedule.objects.update_or_create(
-        key_result_id=kr.pk, defaults={"due_at": expected, "remind_at": expected}
-    )
+    # The key result is locked, so nobody else creates its schedule between these two.
+    if not CheckInSchedule.objects.filter(key_result_id=kr.pk).update(
+        due_at=expected, remind_at=expected
+    ):
+        CheckInSchedule.objects.create(key_result_id=kr.pk, due_at=expected, remind_at=expected)
     if kr.metric_id is not None:
         metric_record_measurement(metric=kr.metric, value=value, measured_on=local_date(now, zone))
-    if blocker and blocker_unit is not None and previous_blocker != (blocker, blocker_unit.pk):
+    if (
+        notify
+        and blocker
+        and blocker_unit is not None
+        and previous_blocker != (blocker, blocker_unit.pk)
+    ):
         _notify_blocking_unit(check_in=check_in, kr=kr, unit=blocker_unit)
     return check_in
 

@@ -39,6 +39,7 @@ from cycles.charts import Trend, key_result_chart, trend
 from cycles.forms import CadenceForm, CheckInForm, ReminderSettingsForm, load_unit_choices
 from cycles.models import CadenceMap, CheckIn, Reminder, ReminderSettings, describe_cadence
 from okrs.models import KeyResult
+from okrs.templatetags.okrs import number
 from okrs.views import current_cycle
 
 CHECK_IN_SAVED = "checkin-saved"
@@ -113,14 +114,15 @@ def check_in_form(
     if correcting is not None:
         initial = {
             "confidence": correcting.confidence,
-            "value": correcting.value,
+            "value": number(correcting.value),
             "blocker": correcting.blocker,
             "blocker_unit": correcting.blocker_unit_id or "",
         }
         prefix = "correct"
     else:
         current = kr.current_value if kr.current_value is not None else kr.baseline_value
-        initial = {"value": current}
+        # "0.31", not the column's "0.3100".
+        initial = {"value": number(current) if current is not None else None}
         prefix = f"kr{kr.pk}"
     form = CheckInForm(
         data,
@@ -227,7 +229,7 @@ def my_key_results(request: AuthedRequest) -> HttpResponse:
             "cycle": cycle,
             "rows": rows,
             "due_count": len(due),
-            "done_count": sum(1 for r in rows if not r.due and r.state.period_due_at),
+            "done_count": sum(1 for r in rows if r.state.checked_in_for_period),
             "post_next": reverse("cycles:my-key-results"),
         },
     )
@@ -411,7 +413,7 @@ def _key_result_page(
 @dataclass
 class PersonCoverage:
     person: User | None
-    rows: list[tuple[KeyResult, str]]  # (key result, "done" | "missing" | "not-yet")
+    rows: list[tuple[KeyResult, str]]  # (key result, DueState.status())
 
     @property
     def done(self) -> int:
@@ -419,7 +421,7 @@ class PersonCoverage:
 
     @property
     def missing(self) -> int:
-        return sum(1 for _, s in self.rows if s == "missing")
+        return sum(1 for _, s in self.rows if s == "due")
 
 
 @require_GET
@@ -454,12 +456,7 @@ def unit_check_ins(request: AuthedRequest, pk: int) -> HttpResponse:
     cadences = CadenceMap.load()
     people: dict[int | None, PersonCoverage] = {}
     for kr in krs:
-        state = services.due_state(kr, cadences, now)
-        status = (
-            "not-yet"
-            if state.period_due_at is None
-            else ("missing" if state.is_due(now) else "done")
-        )
+        status = services.due_state(kr, cadences, now).status(now)
         entry = people.setdefault(kr.owner_id, PersonCoverage(person=kr.owner, rows=[]))
         entry.rows.append((kr, status))
     can_see_delivery = request.user.has_perm("cycles.view_reminder_delivery", unit)

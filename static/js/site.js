@@ -47,7 +47,17 @@
 
   // After a check-in replaces its row, move the focus to the next open check-in form (or to
   // the row just saved), so the next key result is one keystroke away.
-  document.addEventListener("htmx:afterSettle", function () {
+  document.addEventListener("htmx:afterSettle", function (event) {
+    // A refused check-in: straight to the first field with a message, its text selected.
+    // (An outerHTML swap replaced the target: find its successor by id.)
+    var id = event.detail && event.detail.target ? event.detail.target.id : "";
+    var swapped = id ? document.getElementById(id) : null;
+    var invalid = swapped ? swapped.querySelector("[aria-invalid=true]") : null;
+    if (invalid) {
+      invalid.focus();
+      if (invalid.select) invalid.select();
+      return;
+    }
     var row = document.querySelector("[data-saved]");
     if (!row) return;
     row.removeAttribute("data-saved");

@@ -1,8 +1,17 @@
-"""manage.py load_demo: the demo organisation of `make demo`, from okrs/demo/.
+"""manage.py load_demo: the demo organisation of `make demo`, from okrs/demo/, with check-ins.
 
-Imports okrs/demo/demo-organisation.json with the ordinary importer, then gives every person in
-that file the password "demo" (the Makefile prints the logins). Running it again imports
-nothing new and leaves passwords that already are "demo" alone.
+Imports okrs/demo/demo-organisation.json with the ordinary importer, gives every person in that
+file the password "demo" (the Makefile prints the logins), then gives the demo's key results a
+check-in history (cycles.demo): one check-in per due date since the quarter began, ending on the
+file's current value and confidence, with a couple of open blockers, and a couple of people
+(engineer@example.com among them) not yet checked in for the current period, so that
+`send_due_reminders` has someone to remind.
+
+Running it again imports nothing new, leaves passwords that already are "demo" alone and adds no
+check-ins to key results that have some (it only restores the key results' current values from
+their latest check-ins, should the import have reset them).
+
+It lives in cycles, not okrs, because the check-ins do; cycles may import okrs' importer.
 """
 
 from __future__ import annotations
@@ -13,11 +22,13 @@ from typing import Any
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User, normalize_email
+from cycles.demo import demo_check_ins_create
 from okrs import importer
 
-DEMO_FILE = Path(__file__).resolve().parents[2] / "demo" / "demo-organisation.json"
+DEMO_FILE = Path(importer.__file__).resolve().parent / "demo" / "demo-organisation.json"
 DEMO_PASSWORD = "demo"
 
 
@@ -48,7 +59,10 @@ def demo_passwords_set(emails: list[str]) -> int:
 
 
 class Command(BaseCommand):
-    help = "Load the demo organisation (idempotent) and give its people the password “demo”."
+    help = (
+        "Load the demo organisation with check-in histories (idempotent) and give its people "
+        "the password “demo”."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -57,6 +71,7 @@ class Command(BaseCommand):
                 summary = importer.import_okrs(raw)
                 emails = [normalize_email(p["email"]) for p in raw.get("people", [])]
                 passwords = demo_passwords_set(emails)
+                history = demo_check_ins_create(cycle_name=raw["cycle"]["name"], now=timezone.now())
         except importer.ImportRejected as exc:
             raise CommandError(
                 "The demo organisation could not be loaded (is another organisation already "
@@ -73,4 +88,10 @@ class Command(BaseCommand):
             f"{objectives.created + objectives.updated + objectives.unchanged} objectives "
             f"({summary.changes} change(s)); demo password set for {passwords} "
             f"{'person' if passwords == 1 else 'people'}."
+        )
+        self.stdout.write(
+            f"Check-ins: {history.created} added to {history.key_results} key result(s)"
+            f"{'' if history.created else ' (their history was already there)'}; "
+            f"{history.due_people} {'person is' if history.due_people == 1 else 'people are'} "
+            "due for a check-in now (`manage.py send_due_reminders` reminds them)."
         )
