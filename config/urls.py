@@ -1,8 +1,5 @@
 from django.contrib import admin
-from django.contrib.auth.decorators import login_not_required
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from config import views
 from okrs import views as okrs_views
@@ -15,7 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     # Browsers ask for /favicon.ico whatever the page links.
-    path("favicon.ico", login_not_required(RedirectView.as_view(url=static("img/favicon.svg")))),
+    path("favicon.ico", views.favicon),
     # Development mailbox: 404 unless DEBUG is on and mail goes to the local mailbox.
     path("mailbox/", views.mailbox_list, name="mailbox-list"),
     path("mailbox/<str:name>/", views.mailbox_detail, name="mailbox-detail"),
