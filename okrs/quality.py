@@ -2264,17 +2264,20 @@ def check_key_result(
     quote_span = (toks[lo].start, toks[hi - 1].end)
     quote = text[quote_span[0] : quote_span[1]]
     if decision.kind == OUTPUT:
+        suggestion = _suggest(text, toks, lead)
+        # The message carries the suggestion too, so batch audits (check_key_results) and
+        # anything else that shows only messages still offer the rewrite.
         findings.append(
             Finding(
                 "output",
                 f"“{quote}” reads as an output: work the team will do, not a change in the "
                 "world that can be measured. Could all of it be finished while the problem it "
-                "is meant to fix is still there? If so, state the change it should bring.",
+                "is meant to fix is still there? If so, state the change it should bring. "
+                f"{suggestion}",
                 quote,
                 quote_span,
             )
         )
-        suggestion = _suggest(text, toks, lead)
     if not has_metric:
         findings.append(
             Finding(
