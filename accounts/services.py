@@ -6,6 +6,7 @@ actor's permission where there is an actor, and enqueues work only after commit.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import smtplib
@@ -272,11 +273,44 @@ def email_queue_many(specs: list[EmailSpec]) -> dict[str, OutgoingEmail]:
     # A concurrent caller that inserted the same key first wins; ours is skipped, not an error.
     OutgoingEmail.objects.bulk_create(rows, ignore_conflicts=True)
     by_key = {row.key: row for row in OutgoingEmail.objects.filter(key__in=keys)}
-    for key in new_keys:
-        row = by_key.get(key)
-        if row is not None and row.state == OutgoingEmail.State.QUEUED:
-            _enqueue_after_commit(row.pk)
+    _enqueue_many_after_commit(
+        [
+            row.pk
+            for key in new_keys
+            if (row := by_key.get(key)) is not None and row.state == OutgoingEmail.State.QUEUED
+        ]
+    )
     return by_key
+
+
+def _enqueue_many_after_commit(pks: list[int]) -> None:
+    """Enqueue many send tasks after commit through one producer (a connection from the pool
+    per message costs more than the message). The first failure stops the loop: with the broker
+    down, every further publish would wait out its own retries, and the sweeper sends whatever
+    is left queued once the broker is back."""
+    if not pks:
+        return
+    from accounts.tasks import send_outgoing_email
+
+    def enqueue() -> None:
+        sent = 0
+        app = send_outgoing_email.app
+        try:
+            # Eager tasks (unit tests) run in place and need no connection to a broker.
+            with (
+                contextlib.nullcontext(None)
+                if app.conf.task_always_eager
+                else app.producer_or_acquire()
+            ) as producer:
+                for pk in pks:
+                    send_outgoing_email.apply_async((pk,), producer=producer)
+                    sent += 1
+        except Exception:
+            log.exception(
+                "Enqueued %s of %s outgoing emails; the sweeper will send the rest", sent, len(pks)
+            )
+
+    transaction.on_commit(enqueue)
 
 
 def _enqueue_after_commit(pk: int, countdown: float | None = None) -> None:

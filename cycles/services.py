@@ -418,17 +418,22 @@ def reschedule_units(*, unit_ids: set[int], now: datetime | None = None) -> int:
 
 
 def _write_schedules(
-    rows: list[tuple[KeyResult, datetime | None, datetime | None]], *, create_missing: bool
+    rows: list[tuple[KeyResult, datetime | None, datetime | None]],
+    *,
+    create_missing: bool,
+    existing: set[int] | None = None,
 ) -> None:
     """Store (key result, expected_at, remind_at) and KeyResult.check_in_due_on, grouped by
-    value so that thousands of key results sharing a due time cost one UPDATE."""
+    value so that thousands of key results sharing a due time cost one UPDATE. `existing`:
+    the key results known to have a schedule (looked up when not given)."""
     if not rows:
         return
-    existing = set(
-        CheckInSchedule.objects.filter(key_result_id__in=[kr.pk for kr, _, _ in rows]).values_list(
-            "key_result_id", flat=True
+    if existing is None:
+        existing = set(
+            CheckInSchedule.objects.filter(
+                key_result_id__in=[kr.pk for kr, _, _ in rows]
+            ).values_list("key_result_id", flat=True)
         )
-    )
     by_times: dict[tuple[datetime | None, datetime | None], list[int]] = defaultdict(list)
     by_due_on: dict[date | None, list[int]] = defaultdict(list)
     new: list[CheckInSchedule] = []
@@ -629,6 +634,7 @@ def _dispatch(now: datetime, *, write: bool) -> DispatchReport:
         _write_schedules(
             [(kr, state.expected_at, state.expected_at) for kr, state in fresh_plan],
             create_missing=True,
+            existing=set(),  # the query above chose key results without one
         )
 
     # 2. Schedules whose time has come.
@@ -696,7 +702,7 @@ def _dispatch(now: datetime, *, write: bool) -> DispatchReport:
             bundle.already_reminded = key in existing
     report.bundles = sorted(bundles.values(), key=lambda b: (b.user.name, b.user.email, b.due_on))
     if write:
-        _write_schedules(moves, create_missing=False)
+        _write_schedules(moves, create_missing=False, existing=set(candidates))
         _create_reminders(report.new)
     return report
 

@@ -506,3 +506,52 @@ def test_one_click_unsubscribe(client, org: Org) -> None:
     assert response.status_code == 200 and "Reminders are off" in response.content.decode()
     assert ReminderSettings.objects.get(user=org.engineer).state == "off"
     assert client.get(url[:-6] + "xxxxx/").status_code == 400  # tampered
+
+
+def test_a_correction_costs_the_same_queries_at_two_sizes(
+    client, org: Org, due, frozen, django_assert_num_queries
+) -> None:
+    # session, user, the check-in, its key result, units; the service: savepoint, lock, the
+    # latest check-in, insert, tree, cadences, the key result's update, the schedule's,
+    # release; then the page: key result, check-ins, tree, cadences, units
+    client.force_login(org.engineer)
+    for size in (1, 8):
+        grow(org, size)
+        frozen.shift(timedelta(hours=1))  # after the last correction
+        latest = check_in(due)
+        _count(
+            client,
+            "post",
+            reverse("cycles:check-in-correct", args=[latest.pk]),
+            CORRECTION_QUERIES,
+            django_assert_num_queries,
+            data=form_data(due, "correct", what_changed="Typo"),
+            headers={**HTMX, "HX-Target": "key-result-main"},
+        )
+
+
+CORRECTION_QUERIES = 19
+
+
+def test_a_check_in_through_the_link_costs_the_same_queries_at_two_sizes(
+    client, org: Org, due, django_assert_num_queries
+) -> None:
+    # the reminder, the key result among its key results, units; the service (8, as above);
+    # then the row: key result, tree, cadences, trend values. No session, no user: nobody is
+    # signed in.
+    _, token = make_reminder(org.engineer, [due])
+    url = reverse("cycles:reminder-link-check-in", args=[token, due.pk])
+    for size in (1, 8):
+        grow(org, size)
+        _count(
+            client,
+            "post",
+            url,
+            LINK_CHECK_IN_QUERIES,
+            django_assert_num_queries,
+            data=form_data(due),
+            headers={**HTMX, "HX-Target": f"kr-row-{due.pk}"},
+        )
+
+
+LINK_CHECK_IN_QUERIES = 15

@@ -5,7 +5,8 @@ What is counted is what the SMTP server received, by Message-ID: exactly one ema
 per due date
 - when the dispatch runs twice at the same moment (two processes, like two beats);
 - when the worker is killed with SIGKILL in the middle of an SMTP conversation and started again;
-- when Redis restarts (without persistence) between the dispatch and the send;
+- when Redis restarts (without persistence) between the dispatch and the send, or is down
+  when the dispatch commits;
 - when the SMTP server refuses the first attempts with 451.
 None lost, none doubled.
 
@@ -417,6 +418,29 @@ def test_redis_restarting_between_dispatch_and_send_loses_nothing(
     worker.start()
     smtp_server.wait_for_messages(4, timeout=30)
     print(f"recovered {time.monotonic() - started:.1f} s after the worker started")
+    time.sleep(5)
+    assert_exactly_once(smtp_server.messages, people)
+
+
+def test_a_dispatch_while_redis_is_down_queues_in_the_outbox_and_sends_later(
+    smtp_server: SmtpServer,
+    private_redis: PrivateRedis,
+    workers: list[WorkerProcess],
+    tmp_path: Path,
+) -> None:
+    """The broker is down when the dispatch commits: the dispatch does not hang on one
+    failing publish per email, the rows wait in the outbox, and once Redis and a worker are
+    back the sweeper sends each once."""
+    people = due_people(5)
+    env = process_env(redis_url=private_redis.url, smtp=smtp_server, extra={**FAST, **QUIET_BEAT})
+    private_redis.stop()
+    started = time.monotonic()
+    assert "5 people reminded" in dispatch(env)
+    assert time.monotonic() - started < 30
+    assert OutgoingEmail.objects.filter(state=OutgoingEmail.State.QUEUED).count() == 5
+    private_redis.start()
+    new_worker(workers, tmp_path, env).start()
+    smtp_server.wait_for_messages(5, timeout=30)
     time.sleep(5)
     assert_exactly_once(smtp_server.messages, people)
 
