@@ -98,6 +98,9 @@ def test_a_due_person_gets_one_email_bundling_their_key_results(
         assert "Cut card declines from 4% to 2%" in body
         assert "decrease to 2%" in body  # the target, with its direction
     assert "/check-in/" in text and "/check-in/" in html
+    # Times in the person's own zone: the window closes on Monday 19 Oct at 09:00 in Oslo.
+    assert "the link works until 19 October, 09:00" in text
+    assert "The link works until 19 October, 09:00" in html
     link = next(line for line in text.splitlines() if "/check-in/" in line).strip()
     token = link.rstrip("/").rsplit("/", 1)[1]
     with at(DUE + timedelta(minutes=3)):
