@@ -23,7 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -602,10 +602,26 @@ def reminders_dispatch(*, now: datetime | None = None, dry_run: bool = False) ->
     """
     now = now or timezone.now()
     with transaction.atomic():
+        _serialise("quarterdeck.reminders_dispatch")
         report = _dispatch(now, write=not dry_run)
         if dry_run:
             transaction.set_rollback(True)
     return report
+
+
+def _serialise(name: str) -> None:
+    """One dispatch at a time, across processes and machines.
+
+    Row locks alone are not enough: two dispatches starting together split the due key results
+    between them (SKIP LOCKED), so each would bundle part of a person's key results, and the
+    unique constraint would keep only one of the two emails: one email, but not all its key
+    results. A transaction-level advisory lock on PostgreSQL makes the second wait for the
+    first to commit, after which it finds nothing due. SQLite's IMMEDIATE transactions already
+    serialise writers.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [name])
 
 
 def _owner_settings(owner: User) -> tuple[str | None, date | None]:
@@ -814,6 +830,7 @@ def lead_digests_dispatch(*, now: datetime | None = None, dry_run: bool = False)
     for. Idempotent through the outbox key. A fixed number of queries."""
     now = now or timezone.now()
     with transaction.atomic():
+        _serialise("quarterdeck.lead_digests_dispatch")
         digests = _lead_digests(now)
         if digests and not dry_run:
             email_queue_many(
