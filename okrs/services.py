@@ -145,6 +145,11 @@ def _shown(instance: Any, name: str) -> str:
     return str(display()) if display else str(value)
 
 
+def _unchanged(model: Any, fields: dict[str, Any]) -> list[str]:
+    """Every concrete field of `model` that an edit does not set (full_clean skips them)."""
+    return [f.name for f in model._meta.concrete_fields if f.name not in fields]
+
+
 def _diff(before: Any, after: Any, names: Sequence[str]) -> list[dict[str, str]]:
     changes = []
     for name in names:
@@ -338,7 +343,8 @@ def objective_update(
     candidate = Objective.objects.select_related("cycle", "owner").get(pk=objective.pk)
     for name, value in fields.items():
         setattr(candidate, name, value.strip() if isinstance(value, str) else value)
-    candidate.full_clean()
+    # Validate what this edit sets; the rest was valid when it was saved.
+    candidate.full_clean(exclude=_unchanged(Objective, fields))
     changes = _diff(stored, candidate, OBJECTIVE_FIELDS)
     if not changes:
         return stored
@@ -663,7 +669,7 @@ def key_result_update(
     candidate = _stored_key_result(key_result.pk)
     for name, value in fields.items():
         setattr(candidate, name, value.strip() if isinstance(value, str) else value)
-    candidate.full_clean()
+    candidate.full_clean(exclude=_unchanged(KeyResult, fields))
     changes = _diff(stored, candidate, KEY_RESULT_FIELDS)
     if not changes:
         return stored
