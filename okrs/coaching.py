@@ -11,90 +11,11 @@ Coaching never blocks a save: nothing here raises for bad input, and no service 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from okrs.models import KeyResult
-
-# --------------------------------------------------------------------------------------------
-# TEMPORARY until okrs/quality.py lands on main (branch setting-quality). After `git merge
-# main`, replace this whole block with:
-#
-#     from okrs.quality import Report, check_key_result, summarise
-#
-# The stand-in below does NOT decide output vs outcome (that is the quality check's job; it
-# always says "outcome"): it only reports the gaps the form's structured fields show, so the
-# page has something true to display until the real check arrives.
-# --------------------------------------------------------------------------------------------
-try:
-    from okrs.quality import Report, check_key_result, summarise  # type: ignore[import-not-found]
-except ImportError:
-
-    @dataclass(frozen=True)
-    class Finding:  # type: ignore[no-redef]
-        code: str
-        message: str
-        quote: str = ""
-        span: tuple[int, int] | None = None
-
-    @dataclass(frozen=True)
-    class Report:  # type: ignore[no-redef]
-        statement: str
-        kind: str
-        findings: tuple[Finding, ...] = field(default_factory=tuple)
-        suggestion: str | None = None
-
-        @property
-        def codes(self) -> tuple[str, ...]:
-            return tuple(f.code for f in self.findings)
-
-        @property
-        def is_output(self) -> bool:
-            return self.kind == "output"
-
-    def check_key_result(  # type: ignore[no-redef]
-        statement: str,
-        *,
-        baseline: Any = None,
-        target: Any = None,
-        unit: str = "",
-        direction: str | None = None,
-        metric_name: str = "",
-    ) -> Report:
-        findings = []
-        if statement.strip():
-            if not (metric_name.strip() or unit.strip()):
-                findings.append(Finding("no_metric", "No metric is named."))
-            if baseline is None:
-                findings.append(Finding("no_baseline", "No baseline: where does it start?"))
-            if target is None:
-                findings.append(Finding("no_target", "No numeric target."))
-            if (
-                baseline is not None
-                and target is not None
-                and (
-                    (direction == "increase" and target <= baseline)
-                    or (direction == "decrease" and target >= baseline)
-                )
-            ):
-                findings.append(
-                    Finding(
-                        "target_not_beyond_baseline",
-                        f"The target ({target}) is not beyond the baseline ({baseline}).",
-                    )
-                )
-        return Report(statement=statement, kind="outcome", findings=tuple(findings))
-
-    def summarise(reports: Iterable[Report]) -> str | None:  # type: ignore[no-redef]
-        items = list(reports)
-        gaps = sum(1 for r in items if r.findings)
-        if not gaps:
-            return None
-        return f"{gaps} of {len(items)} key results need a second look"
-
-
-# --- end of the temporary block --------------------------------------------------------------
+from okrs.quality import Report, check_key_result, summarise
 
 
 def _decimal(raw: Any) -> Decimal | None:
@@ -149,3 +70,22 @@ def check_typed(data: Mapping[str, Any], *, metric_names: Mapping[int, str]) -> 
 def summary(reports: Iterable[Report]) -> str | None:
     """One line for an objective's key results, or None when nothing needs a look."""
     return summarise(list(reports))
+
+
+def numbers_to_fill(data: Mapping[str, Any], report: Report) -> dict[str, str]:
+    """What the statement says that the form's number fields do not yet: the baseline, the
+    target and the direction the check read from the words ("from 340 to 120 a week"), for
+    the fields the lead has left empty. The page offers them with one button."""
+    from okrs.templatetags.okrs import number
+
+    found: dict[str, str] = {}
+    baseline = getattr(report, "baseline", None)
+    target = getattr(report, "target", None)
+    direction = getattr(report, "direction", None)
+    if baseline is not None and not str(data.get("baseline_value", "")).strip():
+        found["baseline_value"] = number(baseline)
+    if target is not None and not str(data.get("target", "")).strip():
+        found["target"] = number(target)
+    if found and direction in KeyResult.Direction.values and not data.get("direction"):
+        found["direction"] = direction
+    return found

@@ -15,6 +15,7 @@ after success) and `okrs:focus` (where focus goes after a swap that removed it).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import messages
@@ -853,10 +854,18 @@ def key_result_check(request: AuthedRequest, pk: int) -> HttpResponse:
     if metric_raw.isdigit():
         names = dict(Metric.objects.filter(pk=int(metric_raw)).values_list("pk", "name"))
     report = coaching.check_typed(data, metric_names=names)
+    fill = coaching.numbers_to_fill(data, report)
     return render(
         request,
         "okrs/_coaching.html",
-        {"report": report, "objective": objective, "live": True},
+        {
+            "report": report,
+            "objective": objective,
+            "live": True,
+            "fill": fill,
+            "fill_json": json.dumps(fill),
+            "prefix": prefix,
+        },
     )
 
 

@@ -58,4 +58,22 @@
     var node = selector ? document.querySelector(selector) : null;
     if (node) node.focus();
   });
+
+  // "Fill in the numbers": the coaching read a baseline and target from the statement; copy
+  // them into the form's empty number fields, then let the coaching look again.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("button[data-fill]") : null;
+    if (!button) return;
+    var form = button.closest("form");
+    var values;
+    try { values = JSON.parse(button.getAttribute("data-fill")); } catch (e) { return; }
+    var prefix = button.getAttribute("data-prefix");
+    Object.keys(values).forEach(function (name) {
+      var field = form && form.querySelector('[name="' + prefix + "-" + name + '"]');
+      if (field && !field.value) field.value = values[name];
+    });
+    if (form) form.dispatchEvent(new Event("input", { bubbles: true }));
+    var target = form && form.querySelector('[name="' + prefix + '-target"]');
+    if (target) target.focus();
+  });
 })();

@@ -4,6 +4,7 @@ with plain form posts, with bad input, with two leads saving at once, and once l
 from __future__ import annotations
 
 import datetime
+import html
 import json
 from decimal import Decimal
 
@@ -277,10 +278,28 @@ def test_the_coaching_runs_on_what_is_typed(lead: Client, setting: Setting) -> N
     assert response.status_code == 200
 
 
+def test_the_numbers_in_the_statement_are_offered_for_the_empty_fields(
+    lead: Client, setting: Setting
+) -> None:
+    url = reverse("okrs:key-result-check", args=[setting.objective.pk])
+    statement = "Reduce refund tickets from 340 a week to 120 a week"
+    body = lead.post(url, {"prefix": "p", "p-statement": statement}).content.decode()
+    assert "Fill in the numbers" in body
+    offered = html.unescape(body.split('data-fill="')[1].split('"', 1)[0])
+    assert json.loads(offered) == {
+        "baseline_value": "340",
+        "target": "120",
+        "direction": "decrease",
+    }
+    typed = lead.post(
+        url, {"prefix": "p", "p-statement": statement, "p-baseline_value": "340", "p-target": "120"}
+    ).content.decode()
+    assert "Fill in the numbers" not in typed
+
+
 def test_an_output_is_flagged_while_typing_and_goes_when_rewritten(
     lead: Client, setting: Setting
 ) -> None:
-    pytest.importorskip("okrs.quality", reason="the quality check lands from setting-quality")
     url = reverse("okrs:key-result-check", args=[setting.objective.pk])
     output = lead.post(
         url, {"prefix": "p", "p-statement": "Launch the new refund dashboard by March"}
