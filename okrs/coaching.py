@@ -10,12 +10,22 @@ Coaching never blocks a save: nothing here raises for bad input, and no service 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from okrs.models import KeyResult
 from okrs.quality import Report, check_key_result, summarise
+
+# A few words per finding, for the summary line beside a saved key result; the full message
+# opens under it.
+SHORT_LABELS = {
+    "no_metric": "no metric named",
+    "no_baseline": "no baseline",
+    "no_target": "no numeric target",
+    "target_not_beyond_baseline": "target not beyond the baseline",
+}
 
 
 def _decimal(raw: Any) -> Decimal | None:
@@ -74,18 +84,27 @@ def summary(reports: Iterable[Report]) -> str | None:
 
 def numbers_to_fill(data: Mapping[str, Any], report: Report) -> dict[str, str]:
     """What the statement says that the form's number fields do not yet: the baseline, the
-    target and the direction the check read from the words ("from 340 to 120 a week"), for
-    the fields the lead has left empty. The page offers them with one button."""
+    target and the direction the check read from the words ("from 340 a week to 120"), for
+    the fields the lead has left empty. The page offers them with one button.
+
+    The check converts units to compare them ("2 hours" is 7200 seconds), so a value is only
+    offered when it appears in the statement as written: the form's unit field must still
+    describe it.
+    """
     from okrs.templatetags.okrs import number
 
+    statement = str(data.get("statement", "")).replace(",", "")
     found: dict[str, str] = {}
-    baseline = getattr(report, "baseline", None)
-    target = getattr(report, "target", None)
+    for field, value in (
+        ("baseline_value", getattr(report, "baseline", None)),
+        ("target", getattr(report, "target", None)),
+    ):
+        if value is None or str(data.get(field, "")).strip():
+            continue
+        written = number(value)
+        if re.search(rf"(?<![\d.]){re.escape(written)}(?![\d])", statement):
+            found[field] = written
     direction = getattr(report, "direction", None)
-    if baseline is not None and not str(data.get("baseline_value", "")).strip():
-        found["baseline_value"] = number(baseline)
-    if target is not None and not str(data.get("target", "")).strip():
-        found["target"] = number(target)
     if found and direction in KeyResult.Direction.values and not data.get("direction"):
         found["direction"] = direction
     return found

@@ -101,6 +101,10 @@ class ObjectiveForm(SettingForm):
     title = forms.CharField(
         label="Objective",
         max_length=200,
+        error_messages={
+            "max_length": "Keep it to one line: at most %(limit_value)d characters (it has "
+            "%(show_value)d). The detail belongs under “Why it matters”."
+        },
         help_text="Qualitative and directional: where the team wants to get, not how.",
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
@@ -154,6 +158,10 @@ class KeyResultForm(SettingForm):
     statement = forms.CharField(
         label="Key result",
         max_length=500,
+        error_messages={
+            "max_length": "Keep it to a sentence: at most %(limit_value)d characters (it has "
+            "%(show_value)d). How it is counted belongs in the metric's definition."
+        },
         help_text="A change in the state of the world you can measure, from a baseline to a "
         "target. Could it be achieved without the problem being solved? Then it is a task.",
         widget=forms.Textarea(attrs={"rows": 2, "autocomplete": "off"}),

@@ -295,6 +295,11 @@ def test_the_numbers_in_the_statement_are_offered_for_the_empty_fields(
         url, {"prefix": "p", "p-statement": statement, "p-baseline_value": "340", "p-target": "120"}
     ).content.decode()
     assert "Fill in the numbers" not in typed
+    # The check compares in seconds; the form would read "0.3" as 0.3 ms: nothing offered.
+    converted = lead.post(
+        url, {"prefix": "p", "p-statement": "Cut p95 latency from 2 s to 300 ms"}
+    ).content.decode()
+    assert "Fill in the numbers" not in converted
 
 
 def test_an_output_is_flagged_while_typing_and_goes_when_rewritten(
@@ -603,3 +608,36 @@ def test_carry_forward_from_the_page(lead: Client, setting: Setting) -> None:
     assert response["Location"].endswith(f"#objective-{new.pk}")
     assert list(new.key_results.values_list("statement", flat=True)) == ["Open one"]
     assert f'id="carry-{old.pk}"' not in lead.get(page_url).content.decode()
+
+
+def test_without_javascript_every_form_is_a_page_that_posts_and_redirects(
+    lead: Client, setting: Setting
+) -> None:
+    """No htmx: the links on the page lead to full pages whose forms post and come back."""
+    objective, kr = setting.objective, setting.key_result
+    for url in (
+        reverse("okrs:objective-edit", args=[objective.pk]),
+        reverse("okrs:key-result-create", args=[objective.pk]),
+        reverse("okrs:key-result-edit", args=[kr.pk]),
+        reverse("okrs:key-result-delete", args=[kr.pk]),
+        reverse("okrs:key-result-move", args=[kr.pk]),
+        reverse("okrs:objective-delete", args=[objective.pk]),
+        reverse("okrs:alignment-link-create", args=[objective.pk]),
+        reverse("okrs:dependency-create", args=[objective.pk]),
+    ):
+        page = lead.get(url).content.decode()
+        assert "<html" in page and '<form method="post" novalidate' in page, url
+        form = page.split('<form method="post" novalidate')[1].split(">")[0]
+        assert "hx-post" not in form, url  # the standalone form posts normally
+    # Plain posts redirect back to the setting page, at the item.
+    p = f"kr-{kr.pk}"
+    response = lead.post(
+        reverse("okrs:key-result-edit", args=[kr.pk]), kr_data(p, version="1", target="250")
+    )
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"?cycle={setting.cycle.pk}#kr-{kr.pk}")
+    page = lead.get(response["Location"]).content.decode()
+    assert "Key result saved." in page and "decrease to 250 tickets" in page
+    # Cancel links on those pages lead back too.
+    card = lead.get(reverse("okrs:objective-card", args=[objective.pk]))
+    assert card.status_code == 302 and card["Location"].endswith(f"#objective-{objective.pk}")
