@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Case, Count, IntegerField, Prefetch, QuerySet, Value, When
 
 from accounts.models import OrgUnit, User
 from okrs import coaching
@@ -259,15 +259,21 @@ def load_setting_page(*, unit: OrgUnit, cycle: Any, user: User) -> SettingPage:
 
 def alignment_choices(objective: Objective, tree: Any) -> QuerySet[Objective]:
     """What an objective may contribute to: objectives of the units above it (the parent's
-    first) and of its sibling units, in the same cycle, not already linked."""
+    first, then up to the company) and of its sibling units, in the same cycle, not already
+    linked."""
     ancestors = tree.ancestors(objective.unit_id)
     parent_id = tree.parent_of.get(objective.unit_id)
     siblings = [u for u in tree.children_of.get(parent_id, []) if u != objective.unit_id]
+    nearness = Case(
+        *[When(unit_id=unit_id, then=Value(i)) for i, unit_id in enumerate(ancestors)],
+        default=Value(len(ancestors)),
+        output_field=IntegerField(),
+    )
     return (
         Objective.objects.filter(cycle_id=objective.cycle_id, unit_id__in=ancestors + siblings)
         .exclude(links_down__child=objective)
         .select_related("unit")
-        .order_by("unit__kind", "unit__name", "order", "pk")
+        .order_by(nearness, "unit__name", "order", "pk")
     )
 
 

@@ -641,3 +641,16 @@ def test_without_javascript_every_form_is_a_page_that_posts_and_redirects(
     # Cancel links on those pages lead back too.
     card = lead.get(reverse("okrs:objective-card", args=[objective.pk]))
     assert card.status_code == 302 and card["Location"].endswith(f"#objective-{objective.pk}")
+
+
+def test_a_company_objective_has_nothing_above_to_align_to(
+    client: Client, setting: Setting
+) -> None:
+    org = setting.org
+    company = ObjectiveFactory(unit=org.company, cycle=setting.cycle)
+    ObjectiveFactory(unit=org.function, cycle=setting.cycle, title="A function's")
+    client.force_login(org.leader)
+    form = client.get(
+        reverse("okrs:alignment-link-create", args=[company.pk]), headers=HTMX
+    ).content.decode()
+    assert "No objective above Acme" in form and "A function&#x27;s" not in form
