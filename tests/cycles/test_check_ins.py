@@ -265,6 +265,17 @@ def test_the_lead_of_a_named_unit_is_told_once(
     assert f"/key-results/{kr.pk}/" in email.body_text
 
 
+def test_email_subjects_are_plain_text(org: Org, kr: KeyResult) -> None:
+    org.other_team.name = "Identity & Access"
+    org.other_team.save()
+    MembershipFactory(user=UserFactory(), unit=org.other_team, role=Membership.Role.LEAD)
+    check_in(kr, blocker="Waiting on <the> new API", blocker_unit=org.other_team)
+    email = OutgoingEmail.objects.get(key__startswith="blocker:")
+    assert email.subject.startswith("Payments says Identity & Access could unblock")
+    assert "Waiting on <the> new API" in email.body_text  # the text part is not HTML
+    assert "Waiting on &lt;the&gt; new API" in email.body_html
+
+
 def test_nothing_is_sent_before_the_check_in_commits(
     org: Org, kr: KeyResult, django_capture_on_commit_callbacks
 ) -> None:
@@ -291,3 +302,25 @@ def test_sync_restores_the_latest_check_ins_values_after_an_import(kr: KeyResult
     kr.refresh_from_db()
     assert (kr.current_value, kr.confidence) == (Decimal("0.4"), 70)
     assert services.key_results_sync_from_check_ins(key_result_ids=[kr.pk]) == 0
+
+
+def test_deleting_a_checked_in_key_result_is_refused_with_a_reason(
+    client, org: Org, kr: KeyResult
+) -> None:
+    """The setting page's delete meets check-ins' PROTECT: a message, not a 500."""
+    from django.urls import reverse
+
+    from okrs import services as okrs_services
+
+    check_in(kr)
+    with pytest.raises(ValidationError, match="check-ins stay on the record"):
+        okrs_services.key_result_delete(key_result=kr, by=org.lead, reason="Wrong metric")
+    with pytest.raises(ValidationError, match="One of its key results has check-ins"):
+        okrs_services.objective_delete(objective=org.objective, by=org.lead)
+    client.force_login(org.lead)
+    response = client.post(
+        reverse("okrs:key-result-delete", args=[kr.pk]), {"reason": "Wrong metric"}
+    )
+    assert response.status_code == 200
+    assert "check-ins stay on the record" in response.content.decode()
+    assert KeyResult.objects.filter(pk=kr.pk).exists()
