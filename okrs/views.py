@@ -15,6 +15,7 @@ from accounts.http import AuthedRequest
 from accounts.models import Membership, OrgUnit
 from accounts.rules import access_for
 from okrs.models import AlignmentLink, Dependency, KeyResult, Objective
+from okrs.tree_forms import SufficiencyForm
 
 Cycle = Objective._meta.get_field("cycle").related_model  # okrs imports no cycles code
 
@@ -191,6 +192,11 @@ def objective_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "links_down": links_down,
             "dependencies": dependencies,
             "kind_help": Objective.KIND_HELP,
+            # The sufficiency answer (okrs/tree_views.py saves it).
+            "can_answer": request.user.has_perm("okrs.answer_sufficiency", objective),
+            "form": SufficiencyForm(
+                initial={"answer": objective.sufficiency, "note": objective.sufficiency_note}
+            ),
         },
     )
 

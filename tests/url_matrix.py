@@ -24,6 +24,9 @@ READ_BY_ALL = {
 }
 
 
+ANSWER_COMPANY = {"admin": 200, "leader": 200, "lead": 403, "engineer": 403, "outsider": 403}
+
+
 @dataclass
 class Route:
     name: str
@@ -51,6 +54,34 @@ def _invitation_token(org: Org) -> dict[str, Any]:
 ROUTES: list[Route] = [
     Route("okrs:unit-detail", lambda o: {"pk": o.team.pk}, READ_BY_ALL),
     Route("okrs:objective-detail", lambda o: {"pk": o.objective.pk}, READ_BY_ALL),
+    # The alignment tree: everyone signed in reads it, fragments and map included.
+    Route("okrs:tree-children", lambda o: {"pk": o.company_objective.pk}, READ_BY_ALL),
+    Route(
+        "okrs:tree-children",
+        lambda o: {"pk": o.function_objective.pk},
+        READ_BY_ALL,
+        headers={"HX-Request": "true"},
+    ),
+    Route("okrs:tree-unit", lambda o: {"pk": o.function.pk}, READ_BY_ALL),
+    Route("okrs:tree-map-svg", lambda o: {"pk": o.company_objective.pk}, READ_BY_ALL),
+    # Sufficiency: the objective's owner and its unit's leads (and leads above) answer.
+    Route(
+        "okrs:objective-sufficiency",
+        lambda o: {"pk": o.company_objective.pk},
+        {**ANSWER_COMPANY, "anonymous": 302},
+    ),
+    Route(
+        "okrs:objective-sufficiency",
+        lambda o: {"pk": o.company_objective.pk},
+        {k: (302 if v == 200 else v) for k, v in ANSWER_COMPANY.items()} | {"anonymous": 302},
+        method="post",
+        data=lambda o: {"answer": "yes", "note": ""},
+    ),
+    Route(
+        "okrs:objective-sufficiency",
+        lambda o: {"pk": o.objective.pk},
+        {"admin": 200, "leader": 200, "lead": 200, "engineer": 403, "outsider": 403},
+    ),
     # Public: the link from an invitation email works signed out.
     Route("accounts:invitation-accept", _invitation_token, {"anonymous": 200}),
     Route(
