@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import gc
 import importlib
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -144,7 +145,7 @@ class KeyResultRow:
         # Stale: the due date for the next check-in has passed. No due date yet (cycles has
         # not computed one) is not stale: we do not know that anything is late.
         self.stale = self.due_on is not None and self.due_on < today
-        self.output = looks_like_output(
+        self.output = output_check_available() and looks_like_output(
             self.statement, self.direction, self.baseline, self.target, self.unit
         )
         return self
@@ -212,6 +213,7 @@ def _quality_module() -> ModuleType | None:
         raise
 
 
+@functools.cache
 def output_check_available() -> bool:
     module = _quality_module()
     return module is not None and hasattr(module, "check_key_result")
@@ -689,21 +691,18 @@ def load_cycle(cycle: Any, today: date, units: dict[int, UnitRow] | None = None)
     the objectives that are shown.
     """
     units = load_units() if units is None else units
-    obj, link, kr = _table(Objective), _table(AlignmentLink), _table(KeyResult)
+    obj, link, kr, unit = (_table(m) for m in (Objective, AlignmentLink, KeyResult, OrgUnit))
     order = connection.ops.quote_name("order")
-    objectives: dict[int, ObjectiveRow] = {}
-    per_unit: dict[int, int] = {}
-    for row in _fetch(
-        f"SELECT id, unit_id, title, {order}, kind, status, sufficiency, sufficiency_note "
-        f"FROM {obj} WHERE cycle_id = %s",
-        [cycle.pk],
-    ):
-        o = ObjectiveRow(*row)
-        unit = units.get(o.unit_id)
-        if unit is not None:
-            o.unit_name, o.unit_kind = unit.name, unit.kind
-        objectives[o.id] = o
-        per_unit[o.unit_id] = per_unit.get(o.unit_id, 0) + 1
+    objectives = {
+        row[0]: ObjectiveRow(*row)
+        for row in _fetch(
+            f"SELECT o.id, o.unit_id, o.title, o.{order}, o.kind, o.status, o.sufficiency, "
+            f"o.sufficiency_note, u.name, u.kind FROM {obj} o JOIN {unit} u ON u.id = o.unit_id "
+            "WHERE o.cycle_id = %s",
+            [cycle.pk],
+        )
+    }
+    per_unit = Counter(o.unit_id for o in objectives.values())
     for o in objectives.values():
         o.unit_objectives = per_unit[o.unit_id]
 
@@ -768,63 +767,88 @@ def _table(model: Any) -> str:
 
 def subtree_sql() -> str:
     """One statement for an objective and everything below it: the objective's own row
-    (parent NULL), then each link in the subtree with the child's row. A row carries the
-    objective's fields, its unit, its objective count in its unit, its number of parents (in
-    the whole cycle) and first parent, its number of children, and its key results' flag
-    counts.
+    (parent NULL), then each link in the subtree with the child's row: its fields, its unit,
+    its number of parents in the whole cycle and its first parent (where it is not a
+    repeat), and how many objectives its unit has in the cycle.
 
-    A recursive query, so the cost follows the subtree's size; UNION (not UNION ALL) visits an
-    objective reached by two paths once and would stop a loop. Portable between PostgreSQL and
-    SQLite (the embedded default).
+    Recursive, so the cost follows the subtree's size; UNION (not UNION ALL) visits an
+    objective reached by two paths once and would stop a loop. On PostgreSQL each step looks
+    its links up through a LATERAL subquery fenced with OFFSET 0: the planner cannot estimate
+    a recursive term's size and otherwise hashes the whole link table (and every objective)
+    at each step, 1-2 ms instead of a few index probes. SQLite (the embedded default) always
+    probes the index.
     """
-    obj, link, kr, unit = (_table(m) for m in (Objective, AlignmentLink, KeyResult, OrgUnit))
+    obj, link, unit = (_table(m) for m in (Objective, AlignmentLink, OrgUnit))
     order = connection.ops.quote_name("order")
+    if connection.vendor == "postgresql":
+        step = f"""SELECT c.child_id FROM below b CROSS JOIN LATERAL (
+                       SELECT l.child_id FROM {link} l WHERE l.parent_id = b.id OFFSET 0) c"""
+        edges = f"""SELECT c.parent_id, c.child_id, c.expected_contribution FROM below b
+                    CROSS JOIN LATERAL (
+                       SELECT l.parent_id, l.child_id, l.expected_contribution
+                       FROM {link} l WHERE l.parent_id = b.id OFFSET 0) c"""
+        child = f"""CROSS JOIN LATERAL (
+                       SELECT * FROM {obj} o1 WHERE o1.id = e.child_id OFFSET 0) o"""
+    else:
+        step = f"SELECT l.child_id FROM below b JOIN {link} l ON l.parent_id = b.id"
+        edges = f"""SELECT l.parent_id, l.child_id, l.expected_contribution
+                    FROM below b JOIN {link} l ON l.parent_id = b.id"""
+        child = f"JOIN {obj} o ON o.id = e.child_id"
     columns = f"""o.unit_id, o.title, o.{order}, o.kind, o.status, o.sufficiency,
                o.sufficiency_note, u.name, u.kind,
-               (SELECT COUNT(*) FROM {obj} o2
-                 WHERE o2.unit_id = o.unit_id AND o2.cycle_id = o.cycle_id),
                (SELECT COUNT(*) FROM {link} l2 WHERE l2.child_id = o.id),
                (SELECT l3.parent_id FROM {link} l3 WHERE l3.child_id = o.id
                  ORDER BY l3.id LIMIT 1),
-               (SELECT COUNT(*) FROM {link} l4 WHERE l4.parent_id = o.id),
-               COALESCE(f.stale, 0), COALESCE(f.blocked, 0), COALESCE(f.no_baseline, 0)"""
+               (SELECT COUNT(*) FROM {obj} o2
+                 WHERE o2.unit_id = o.unit_id AND o2.cycle_id = o.cycle_id)"""
     return f"""
         WITH RECURSIVE below(id) AS (
-            SELECT %s
+            SELECT o.id FROM {obj} o WHERE o.id = %s
             UNION
-            SELECT l.child_id FROM {link} l JOIN below b ON l.parent_id = b.id
+            {step}
         ),
-        flags AS (
-            SELECT k.objective_id,
-                   SUM(CASE WHEN k.check_in_due_on < %s THEN 1 ELSE 0 END) AS stale,
-                   SUM(CASE WHEN k.blocker <> '' THEN 1 ELSE 0 END) AS blocked,
-                   SUM(CASE WHEN k.baseline_value IS NULL THEN 1 ELSE 0 END) AS no_baseline
-            FROM {kr} k
-            WHERE k.objective_id IN (SELECT id FROM below)
-            GROUP BY k.objective_id
-        )
+        edges AS MATERIALIZED ({edges})
         SELECT NULL, o.id, '', {columns}
-        FROM {obj} o
-        JOIN {unit} u ON u.id = o.unit_id
-        LEFT JOIN flags f ON f.objective_id = o.id
+        FROM {obj} o JOIN {unit} u ON u.id = o.unit_id
         WHERE o.id = %s
         UNION ALL
-        SELECT l.parent_id, l.child_id, l.expected_contribution, {columns}
-        FROM below b
-        JOIN {link} l ON l.parent_id = b.id
-        JOIN {obj} o ON o.id = l.child_id
-        JOIN {unit} u ON u.id = o.unit_id
-        LEFT JOIN flags f ON f.objective_id = o.id
+        SELECT e.parent_id, e.child_id, e.expected_contribution, {columns}
+        FROM edges e {child} JOIN {unit} u ON u.id = o.unit_id
     """
 
 
+def _fetch_prepared(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """Like `_fetch`, but on PostgreSQL through a server-side-binding cursor, which psycopg
+    prepares after a few runs on a connection: planning this statement costs more than
+    running it for a small subtree (about 2 ms against 1). Still goes through Django's cursor
+    wrapper, so query counts and logs see it."""
+    if connection.vendor != "postgresql":
+        return _fetch(sql, params)
+    import psycopg
+
+    connection.ensure_connection()
+    raw = psycopg.Cursor(connection.connection)
+    # What connection.cursor() does, with the cursor class swapped: logged when queries are
+    # (tests counting them, DEBUG), plain otherwise.
+    cursor = (
+        connection.make_debug_cursor(raw)
+        if connection.queries_logged
+        else connection.make_cursor(raw)
+    )
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 def load_subtree(root: int, today: date) -> Forest | None:
-    """An objective and everything below it: one query. None when there is no such
-    objective. `children[root]` are its direct contributors."""
+    """An objective and everything below it, each with its key results attached: two
+    queries. None when there is no such objective. `children[root]` are its direct
+    contributors."""
     objectives: dict[int, ObjectiveRow] = {}
     children: dict[int, list[int]] = {}
     expected: dict[tuple[int, int], str] = {}
-    rows = _fetch(subtree_sql(), [root, today, root])
     for (
         parent_id,
         child_id,
@@ -838,40 +862,43 @@ def load_subtree(root: int, today: date) -> Forest | None:
         note,
         unit_name,
         unit_kind,
-        unit_objectives,
         parent_count,
         primary_parent_id,
-        child_count,
-        stale,
-        blocked,
-        no_baseline,
-    ) in rows:
+        unit_objectives,
+    ) in _fetch_prepared(subtree_sql(), [root, root]):
         if parent_id is not None:
             children.setdefault(parent_id, []).append(child_id)
             if contribution:
                 expected[(child_id, parent_id)] = contribution
         if child_id not in objectives:
             objectives[child_id] = ObjectiveRow(
-                id=child_id,
-                unit_id=unit_id,
-                title=title,
-                order=order,
-                kind=kind,
-                status=status,
-                sufficiency=sufficiency,
-                sufficiency_note=note,
-                unit_name=unit_name,
-                unit_kind=unit_kind,
-                parent_count=parent_count,
-                primary_parent_id=primary_parent_id,
-                unit_objectives=unit_objectives,
-                child_count=child_count,
-                stale=int(stale),
-                blocked=int(blocked),
-                no_baseline=int(no_baseline),
+                child_id,
+                unit_id,
+                title,
+                order,
+                kind,
+                status,
+                sufficiency,
+                note,
+                unit_name,
+                unit_kind,
+                parent_count,
+                primary_parent_id,
+                unit_objectives,
             )
     if root not in objectives:
         return None
+    # Every link below a subtree member is in the subtree, so these counts are complete.
+    for parent_id, kids in children.items():
+        objectives[parent_id].child_count = len(kids)
+    # The key results of everything in the subtree: the flags below each node come from them,
+    # and the objective and its contributors show their figures.
+    found = load_key_results(objectives, today)
+    for objective_id, o in objectives.items():
+        o.attach(found.get(objective_id, []))
+        r = o.rollup
+        assert r is not None
+        o.stale, o.blocked, o.no_baseline = r.stale, r.blocked, r.no_baseline
     return Forest(today=today, objectives=objectives, children=children, expected=expected)
 
 
@@ -891,18 +918,43 @@ def load_key_results(objective_ids: Iterable[int], today: date) -> dict[int, lis
     return found
 
 
+def progress_sql(alias: str = "k") -> str:
+    """KeyResult.progress() as an SQL expression over a key result row `alias` (portable:
+    CASE only, clamped by comparison rather than LEAST/GREATEST, which SQLite lacks).
+    tests/okrs/test_tree.py holds it to the model's method in every direction."""
+    b, t, d = f"{alias}.baseline_value", f"{alias}.target", f"{alias}.direction"
+    now = f"COALESCE({alias}.current_value, {b})"
+
+    def travelled(moved: str, span: str) -> str:
+        return f"""CASE WHEN {span} <= 0 THEN CASE WHEN {moved} >= 0 THEN 1.0 ELSE 0.0 END
+                        WHEN {moved} <= 0 THEN 0.0
+                        WHEN {moved} >= {span} THEN 1.0
+                        ELSE ({moved}) * 1.0 / ({span}) END"""
+
+    return f"""CASE
+        WHEN {t} IS NULL OR {now} IS NULL THEN NULL
+        WHEN {d} = 'stay_above' THEN CASE WHEN {now} >= {t} THEN 1.0 ELSE 0.0 END
+        WHEN {d} = 'stay_below' THEN CASE WHEN {now} <= {t} THEN 1.0 ELSE 0.0 END
+        WHEN {b} IS NULL THEN NULL
+        WHEN {d} = 'decrease' THEN {travelled(f"{b} - {now}", f"{b} - {t}")}
+        ELSE {travelled(f"{now} - {b}", f"{t} - {b}")}
+    END"""
+
+
 def load_progress(key_results: Any) -> dict[int, float | None]:
-    """Each objective's own progress (the mean of its key results'), from the numbers of
-    these key results (a KeyResult queryset) only: one query, lighter than
-    `load_key_results` for objectives counted but not shown."""
-    values: dict[int, list[float | None]] = {}
-    for objective_id, direction, baseline, target, current in key_results.order_by().values_list(
-        "objective_id", "direction", "baseline_value", "target", "current_value"
-    ):
-        values.setdefault(objective_id, []).append(
-            key_result_progress(direction, baseline, target, current)
+    """Each objective's own progress, the mean of its key results', for the key results of
+    this KeyResult queryset: averaged by the database, one row per objective (for objectives
+    counted but not shown, where fetching each key result's numbers would cost more)."""
+    inner, params = key_results.order_by().values("objective_id", "id").query.sql_with_params()
+    kr = _table(KeyResult)
+    return {
+        objective_id: None if progress is None else float(progress)
+        for objective_id, progress in _fetch(
+            f"SELECT k.objective_id, AVG({progress_sql('k')}) FROM {kr} k "
+            f"WHERE k.id IN (SELECT id FROM ({inner}) AS chosen) GROUP BY k.objective_id",
+            list(params),
         )
-    return {i: mean(v) for i, v in values.items()}
+    }
 
 
 def search_key_results(

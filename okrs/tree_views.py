@@ -384,8 +384,8 @@ def tree_children(request: AuthedRequest, pk: int) -> HttpResponse:
     """An objective opened in the tree: its key results and what contributes to it (htmx
     fragment; with ?only=children and ?offset=, the next contributors only).
 
-    Queries: session, user, the subtree (one recursive query), the key results of the
-    objective and its contributors: 4. A text search or a function filter adds one each.
+    Queries: session, user, the subtree (one recursive query) and its key results: 4. A text
+    search or a function filter adds one each.
     """
     filters = Filters.from_query(request.GET)
     offset = _offset(request)
@@ -398,9 +398,6 @@ def tree_children(request: AuthedRequest, pk: int) -> HttpResponse:
     visibility = Visibility(forest, matches)
     shown = [k for k in kids if visibility.shows(k)]
     page = shown[offset : offset + PAGE_SIZE]
-    # Every contributor's key results (one query either way): their progress stands beside
-    # this objective's own in a summary line.
-    found = _attach(forest, [pk, *shown] if offset == 0 else page, today)
     params = filters.as_params()
     if request.GET.get("cycle", "").isdigit():
         params["cycle"] = request.GET["cycle"]
@@ -418,7 +415,9 @@ def tree_children(request: AuthedRequest, pk: int) -> HttpResponse:
     rest = len(shown) - offset - len(page)
     context = {
         "only_children": request.GET.get("only") == "children" or offset > 0,
-        "key_results": [key_result_view(kr) for kr in found.get(pk, [])] if offset == 0 else [],
+        "key_results": [key_result_view(kr) for kr in forest.objectives[pk].key_results or []]
+        if offset == 0
+        else [],
         "nodes": nodes,
         "objective_id": pk,
         "objective_url": reverse("okrs:objective-detail", args=[pk]),
@@ -548,8 +547,7 @@ def tree_unit(request: AuthedRequest, pk: int) -> HttpResponse:
 def tree_map_svg(request: AuthedRequest, pk: int) -> HttpResponse:
     """An alignment map of one objective and everything below it, as an SVG file to download.
 
-    Queries: session, user, the subtree (one recursive query), the key results of every
-    objective in it: 4.
+    Queries: session, user, the subtree (one recursive query) and its key results: 4.
     """
     from okrs import tree_svg
 
@@ -557,7 +555,6 @@ def tree_map_svg(request: AuthedRequest, pk: int) -> HttpResponse:
     forest = tree.load_subtree(pk, today)
     if forest is None:
         raise Http404("No such objective.")
-    _attach(forest, list(forest.objectives), today)
     root = forest.objectives[pk]
     svg = tree_svg.alignment_map(forest, pk)
     response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")

@@ -14,7 +14,7 @@ import pytest
 
 from accounts.models import OrgUnit
 from okrs import tree
-from okrs.models import AlignmentLink, KeyResult
+from okrs.models import AlignmentLink, KeyResult, Objective
 from okrs.tree import (
     BLOCKED,
     NO_BASELINE,
@@ -52,6 +52,41 @@ def test_progress_over_values_is_the_model_s_progress(direction: str) -> None:
         expected = kr.progress()
         got = tree.key_result_progress(direction, baseline, target, current)
         assert got == expected, (direction, baseline, target, current)
+
+
+def test_the_database_s_progress_is_the_model_s_too(org: Org) -> None:
+    """The same matrix through progress_sql (the first paint averages contributors' progress
+    in the database): one objective per key result, so each average is that one value."""
+    objectives = Objective.objects.bulk_create(
+        Objective(unit=org.team, cycle=org.cycle, title=f"o{i}", order=i)
+        for i in range(len(DIRECTIONS) * len(VALUES) ** 3)
+    )
+    key_results = KeyResult.objects.bulk_create(
+        KeyResult(
+            objective=objective,
+            statement="s",
+            direction=direction,
+            baseline_value=baseline,
+            target=target,
+            current_value=current,
+        )
+        for objective, (direction, baseline, target, current) in zip(
+            objectives, product(DIRECTIONS, VALUES, VALUES, VALUES), strict=True
+        )
+    )
+    got = tree.load_progress(KeyResult.objects.filter(objective__in=objectives))
+    for kr in key_results:
+        expected = kr.progress()
+        value = got.get(kr.objective_id)
+        if expected is None:
+            assert value is None, (kr.direction, kr.baseline_value, kr.target, kr.current_value)
+        else:
+            assert value == pytest.approx(expected, abs=1e-9), (
+                kr.direction,
+                kr.baseline_value,
+                kr.target,
+                kr.current_value,
+            )
 
 
 def test_progress_examples() -> None:
@@ -296,10 +331,14 @@ def quality_stand_in(monkeypatch: pytest.MonkeyPatch):
 
     module.check_key_result = check_key_result  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "okrs.quality", module)
-    tree._quality_module.cache_clear()
-    tree.looks_like_output.cache_clear()
+    forget_quality()
     yield answer
+    forget_quality()
+
+
+def forget_quality() -> None:
     tree._quality_module.cache_clear()
+    tree.output_check_available.cache_clear()
     tree.looks_like_output.cache_clear()
 
 
