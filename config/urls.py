@@ -11,6 +11,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico whatever the page links.
+    path("favicon.ico", views.favicon),
     # Development mailbox: 404 unless DEBUG is on and mail goes to the local mailbox.
     path("mailbox/", views.mailbox_list, name="mailbox-list"),
     path("mailbox/<str:name>/", views.mailbox_detail, name="mailbox-detail"),

@@ -8,8 +8,9 @@ from csp.decorators import csp
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -58,6 +59,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
         {"status": status, "database": database, "broker": broker},
         status=200 if database == "ok" else 503,
     )
+
+
+@login_not_required
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """Browsers ask for /favicon.ico whatever the page links; point them at the SVG icon."""
+    return HttpResponseRedirect(static("img/favicon.svg"))
 
 
 def _require_mailbox() -> None:

@@ -108,7 +108,7 @@ def unit_list(request: AuthedRequest) -> HttpResponse:
     cycle = _cycle_from_request(request)
     units = list(
         OrgUnit.objects.annotate(
-            objective_count=Count("objectives", filter=Q(objectives__cycle=cycle)),
+            objective_count=Count("objectives", filter=Q(objectives__cycle=cycle), distinct=True),
             people_count=Count("memberships", distinct=True),
         ).order_by("name")
     )

@@ -20,6 +20,9 @@ from tests.accounts.factories import MembershipFactory, OrgUnitFactory, UserFact
 from tests.cycles.factories import CycleFactory
 from tests.okrs.factories import KeyResultFactory, ObjectiveFactory
 
+# Service detection, the report header and skip-or-fail for integration and browser tests.
+pytest_plugins = ["tests.plugins.services"]
+
 
 @dataclass
 class Org:

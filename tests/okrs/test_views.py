@@ -144,3 +144,12 @@ def test_an_unknown_cycle_is_a_404_not_a_500(client, org: Org, bad: str) -> None
     client.force_login(org.lead)
     url = reverse("okrs:unit-detail", args=[org.team.pk])
     assert client.get(f"{url}?cycle={bad}").status_code == 404
+
+
+def test_unit_list_counts_objectives_and_people_separately(client, org: Org) -> None:
+    ObjectiveFactory(unit=org.team, cycle=org.cycle)
+    MembershipFactory(unit=org.team)
+    client.force_login(org.engineer)
+    rows = {unit.name: unit for unit, _ in client.get(reverse("okrs:unit-list")).context["rows"]}
+    # Two objectives and three people: the counts must not multiply each other.
+    assert (rows["Payments"].objective_count, rows["Payments"].people_count) == (2, 3)
