@@ -90,7 +90,7 @@ def _matcher(
     if filters.function_id and not forest.units:
         forest.units = tree.load_units()
     hits: set[int] = set()
-    if filters.flag == tree.OUTPUT and tree.output_check_available():
+    if filters.flag == tree.OUTPUT:
         # One pass over the key results answers both the output flag and a text search.
         outputs, hits = tree.load_output_flags(cycle_id=cycle_id, among=among or (), q=filters.q)
         for objective_id, n in outputs.items():
@@ -141,11 +141,7 @@ class UnitView:
 
 
 def _base_context(request: AuthedRequest, cycle: Any, filters: Filters, view: str) -> dict:
-    flag_choices = [
-        (code, label)
-        for code, label in FLAGS.items()
-        if code != tree.OUTPUT or tree.output_check_available()
-    ]
+    flag_choices = list(FLAGS.items())
     return {
         "cycle": cycle,
         "filters": filters,

@@ -5,8 +5,6 @@ two ways of loading (whole cycle, one subtree) agreeing with each other."""
 from __future__ import annotations
 
 import datetime
-import sys
-import types
 from decimal import Decimal as D
 from itertools import product
 
@@ -310,52 +308,16 @@ def test_filters_from_the_query_string_ignore_what_they_do_not_know() -> None:
     assert not Filters.from_query({}).active
 
 
-# The output flag: okrs.quality when it exists ----------------------------------------------
+# The output flag: okrs.quality's check --------------------------------------------------------
 
 
-def test_without_the_quality_module_nothing_is_an_output() -> None:
-    if tree.output_check_available():
-        pytest.skip("okrs.quality is installed: the stand-in below covers the adapter")
-    tree.looks_like_output.cache_clear()
-    assert not tree.looks_like_output("Launch the new dashboard")
-
-
-@pytest.fixture
-def quality_stand_in(monkeypatch: pytest.MonkeyPatch):
-    """A stand-in okrs.quality that answers in whichever shape a test sets."""
-    module = types.ModuleType("okrs.quality")
-    answer: dict[str, object] = {}
-
-    def check_key_result(statement: str, **numbers: object) -> object:
-        return answer["value"] if statement.startswith("Launch") else {"kind": "outcome"}
-
-    module.check_key_result = check_key_result  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "okrs.quality", module)
-    forget_quality()
-    yield answer
-    forget_quality()
-
-
-def forget_quality() -> None:
-    tree._quality_module.cache_clear()
-    tree.output_check_available.cache_clear()
-    tree.looks_like_output.cache_clear()
-
-
-@pytest.mark.parametrize(
-    "shape",
-    [
-        {"kind": "output", "findings": []},
-        types.SimpleNamespace(kind="output"),
-        [{"code": "output", "message": "a deliverable"}],
-        types.SimpleNamespace(findings=[types.SimpleNamespace(code="output")]),
-    ],
-)
-def test_the_adapter_reads_the_quality_check_s_answer(quality_stand_in, shape) -> None:
-    quality_stand_in["value"] = shape
-    assert tree.output_check_available()
-    assert tree.looks_like_output("Launch the new dashboard")
-    assert not tree.looks_like_output("Cut p95 latency from 800 ms to 300 ms")
+def test_the_output_flag_is_the_quality_check_s_reading() -> None:
+    assert tree.looks_like_output("Launch the new merchant dashboard")
+    assert not tree.looks_like_output(
+        "Cut p95 checkout latency from 800 ms to 300 ms", "decrease", D("800"), D("300"), "ms"
+    )
+    assert kr_row(statement="Migrate every cron job to the new scheduler").output
+    assert not kr_row().output
 
 
 # Loading: the whole cycle and one subtree agree ---------------------------------------------

@@ -388,3 +388,21 @@ def test_the_tree_links_from_the_main_navigation(client, tree_org: Org) -> None:
     client.force_login(tree_org.engineer)
     page = client.get(reverse("home")).content.decode()
     assert f'<a href="{reverse("okrs:tree")}">Alignment</a>' in page
+
+
+def test_filter_to_output_key_results(client, tree_org: Org) -> None:
+    org = tree_org
+    KeyResultFactory(objective=org.objective, statement="Launch the new payments dashboard")
+    client.force_login(org.leader)
+    page = client.get(reverse("okrs:tree") + "?flag=output").content.decode()
+    assert "Showing <strong>output key results</strong>" in page
+    assert "1 match" in page
+    fragment = client.get(
+        reverse("okrs:tree-children", args=[org.function_objective.pk]) + "?flag=output",
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert org.objective.title in fragment and "1 output key result" in fragment
+    opened = client.get(
+        reverse("okrs:tree-children", args=[org.objective.pk]), headers={"HX-Request": "true"}
+    ).content.decode()
+    assert "Reads like an output" in opened
