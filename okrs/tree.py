@@ -492,7 +492,11 @@ class Subtrees:
         self.matches = matches
         self._sets: dict[int, frozenset[int] | set[int]] = {}
         objectives = forest.objectives.values()
-        self.blocked = {o.id for o in objectives if o.blocked}
+        # Flat lookups, so counting over a set runs in C (map over dict.__getitem__).
+        self.unit_of = {o.id: o.unit_id for o in objectives}
+        self.stale_of = {o.id: o.stale for o in objectives if o.stale}
+        self.blocked_of = {o.id: o.blocked for o in objectives if o.blocked}
+        self.blocked = set(self.blocked_of)
         self.matching: set[int] = (
             {o.id for o in objectives if matches(o.id)} if matches is not None else set()
         )
@@ -536,13 +540,12 @@ class Subtrees:
 
     def below(self, objective_id: int) -> Below:
         found = self.of(objective_id)
-        objectives = self.forest.objectives
-        rows = [objectives[i] for i in found]
+        stale, blocked = self.stale_of, self.blocked_of
         return Below(
             objectives=len(found),
-            units=len({o.unit_id for o in rows}),
-            stale=sum(o.stale for o in rows),
-            blocked=sum(o.blocked for o in rows),
+            units=len(set(map(self.unit_of.__getitem__, found))),
+            stale=sum(map(stale.__getitem__, stale.keys() & found)),
+            blocked=sum(map(blocked.__getitem__, blocked.keys() & found)),
             matches=len(self.matching.intersection(found)) if self.matches else 0,
         )
 

@@ -289,7 +289,9 @@ def node_view(
         sufficiency=o.sufficiency,
         sufficiency_label=SUFFICIENCY_LABELS.get(o.sufficiency, "").lower(),
         sufficiency_note=o.sufficiency_note,
-        asks_sufficiency=is_parent,
+        # Unanswered, the question shows on the company's own objectives only: asked on
+        # every parent, it drowned the rows out.
+        asks_sufficiency=is_parent and parent_id is None and o.unit_kind == COMPANY,
         below_text=below_text,
         summary_text=" · ".join(parts) or "Details",
         children_url=children_url(o.id, params),

@@ -22,6 +22,7 @@ BOX_W, BOX_H = 232, 92
 GAP_X, GAP_Y = 64, 14
 MARGIN, HEADER = 24, 64
 TITLE_CHARS, TITLE_LINES = 32, 3
+FACT_CHARS = 38
 INK, MUTED, LINE, NAVY, RISK = "#1c2430", "#4b5563", "#8a94a3", "#14365d", "#8a1c1c"
 
 
@@ -97,9 +98,12 @@ def _box(forest: Forest, node: int, x: float, y: float, is_root: bool) -> str:
         facts.append(f"{o.blocked} blocked")
     if o.stale:
         facts.append(f"{o.stale} stale")
+    line = " · ".join(facts)
+    if len(line) > FACT_CHARS:  # the box is fixed: a long unit name must not spill out
+        line = line[: FACT_CHARS - 1].rstrip() + "…"
     parts.append(
         f'<text x="{x + 10:.0f}" y="{y + BOX_H - 22:.0f}" font-size="11" fill="{MUTED}">'
-        f"{escape(' · '.join(facts))}</text>"
+        f"{escape(line)}</text>"
     )
     bar_w = BOX_W - 70
     parts.append(

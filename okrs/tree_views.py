@@ -261,14 +261,15 @@ def _alignment(
     unaligned = [
         o.id
         for o in objectives.values()
-        if o.unit_kind != COMPANY and o.parent_count == 0 and visibility.shows(o.id)
+        if not o.parent_count and o.unit_kind != COMPANY and visibility.shows(o.id)
     ]
+    subtrees = visibility.subtrees
     glance = Glance(
         company=len(roots),
         at_risk=sum(1 for r in roots if r.at_risk),
         objectives=len(objectives),
-        blocked=sum(o.blocked for o in objectives.values()),
-        stale=sum(o.stale for o in objectives.values()),
+        blocked=sum(subtrees.blocked_of.values()),
+        stale=sum(subtrees.stale_of.values()),
         unaligned=len(unaligned),
     )
     return {
