@@ -268,8 +268,10 @@ class ObjectiveRow:
     # Key results the quality check calls outputs: known for objectives whose key results are
     # loaded, or for all when the reader filters on it (`load_output_flags`).
     output: int = 0
-    # Mean progress of its own key results, when loaded (`attach` or `load_progress`).
+    # Mean progress and confidence of its own key results, when known (`attach`, or the
+    # database's averages from `load_subtree` and `load_progress`).
     progress: float | None = None
+    mean_confidence: float | None = None
     key_results: list[KeyResultRow] | None = None
     rollup: Rollup | None = None
 
@@ -278,14 +280,12 @@ class ObjectiveRow:
         self.rollup = roll_up(key_results)
         self.output = self.rollup.output
         self.progress = self.rollup.progress
+        self.mean_confidence = self.rollup.confidence
 
     @property
     def at_risk(self) -> bool:
-        r = self.rollup
-        if r is None:
-            return bool(self.blocked)
-        low = r.confidence is not None and r.confidence < RISK_CONFIDENCE
-        return low or r.blocked > 0
+        low = self.mean_confidence is not None and self.mean_confidence < RISK_CONFIDENCE
+        return low or self.blocked > 0
 
 
 @dataclass
@@ -727,7 +727,10 @@ def subtree_sql() -> str:
     """One statement for an objective and everything below it: the objective's own row
     (parent NULL), then each link in the subtree with the child's row: its fields, its unit,
     its number of parents in the whole cycle and its first parent (where it is not a
-    repeat), and how many objectives its unit has in the cycle.
+    repeat), how many objectives its unit has in the cycle, and from its key results: how
+    many are stale, blocked or without a baseline, its progress (progress_sql, averaged) and
+    its mean confidence. So the figures below any node, and every node's own progress, come
+    from this one statement; full key results are loaded only for the rows shown.
 
     Recursive, so the cost follows the subtree's size; UNION (not UNION ALL) visits an
     objective reached by two paths once and would stop a loop. On PostgreSQL each step looks
@@ -736,9 +739,11 @@ def subtree_sql() -> str:
     at each step, 1-2 ms instead of a few index probes. SQLite (the embedded default) always
     probes the index.
     """
-    obj, link, unit = (_table(m) for m in (Objective, AlignmentLink, OrgUnit))
+    obj, link, kr, unit = (_table(m) for m in (Objective, AlignmentLink, KeyResult, OrgUnit))
     order = connection.ops.quote_name("order")
     if connection.vendor == "postgresql":
+        # OFFSET 0 keeps each LATERAL subquery a per-row index probe: without it the planner
+        # flattens it back into the hash join this is here to avoid.
         step = f"""SELECT c.child_id FROM below b CROSS JOIN LATERAL (
                        SELECT l.child_id FROM {link} l WHERE l.parent_id = b.id OFFSET 0) c"""
         edges = f"""SELECT c.parent_id, c.child_id, c.expected_contribution FROM below b
@@ -758,20 +763,33 @@ def subtree_sql() -> str:
                (SELECT l3.parent_id FROM {link} l3 WHERE l3.child_id = o.id
                  ORDER BY l3.id LIMIT 1),
                (SELECT COUNT(*) FROM {obj} o2
-                 WHERE o2.unit_id = o.unit_id AND o2.cycle_id = o.cycle_id)"""
+                 WHERE o2.unit_id = o.unit_id AND o2.cycle_id = o.cycle_id),
+               f.stale, f.blocked, f.no_baseline, f.progress, f.confidence"""
     return f"""
         WITH RECURSIVE below(id) AS (
             SELECT o.id FROM {obj} o WHERE o.id = %s
             UNION
             {step}
         ),
-        edges AS MATERIALIZED ({edges})
+        edges AS MATERIALIZED ({edges}),
+        flags AS MATERIALIZED (
+            SELECT k.objective_id,
+                   SUM(CASE WHEN k.check_in_due_on < %s THEN 1 ELSE 0 END) AS stale,
+                   SUM(CASE WHEN k.blocker <> '' THEN 1 ELSE 0 END) AS blocked,
+                   SUM(CASE WHEN k.baseline_value IS NULL THEN 1 ELSE 0 END) AS no_baseline,
+                   AVG({progress_sql("k")}) AS progress,
+                   AVG(k.confidence) AS confidence
+            FROM {kr} k WHERE k.objective_id IN (SELECT id FROM below)
+            GROUP BY k.objective_id
+        )
         SELECT NULL, o.id, '', {columns}
         FROM {obj} o JOIN {unit} u ON u.id = o.unit_id
+        LEFT JOIN flags f ON f.objective_id = o.id
         WHERE o.id = %s
         UNION ALL
         SELECT e.parent_id, e.child_id, e.expected_contribution, {columns}
         FROM edges e {child} JOIN {unit} u ON u.id = o.unit_id
+        LEFT JOIN flags f ON f.objective_id = o.id
     """
 
 
@@ -801,62 +819,34 @@ def _fetch_prepared(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
 
 
 def load_subtree(root: int, today: date) -> Forest | None:
-    """An objective and everything below it, each with its key results attached: two
-    queries. None when there is no such objective. `children[root]` are its direct
-    contributors."""
+    """An objective and everything below it: one query. None when there is no such
+    objective. `children[root]` are its direct contributors. Each objective has its flag
+    counts, progress and mean confidence; `attach` the full key results of those shown."""
     objectives: dict[int, ObjectiveRow] = {}
     children: dict[int, list[int]] = {}
     expected: dict[tuple[int, int], str] = {}
-    for (
-        parent_id,
-        child_id,
-        contribution,
-        unit_id,
-        title,
-        order,
-        kind,
-        status,
-        sufficiency,
-        note,
-        unit_name,
-        unit_kind,
-        parent_count,
-        primary_parent_id,
-        unit_objectives,
-    ) in _fetch_prepared(subtree_sql(), [root, root]):
+    for row in _fetch_prepared(subtree_sql(), [root, today, root]):
+        parent_id, child_id, contribution = row[:3]
         if parent_id is not None:
             children.setdefault(parent_id, []).append(child_id)
             if contribution:
                 expected[(child_id, parent_id)] = contribution
         if child_id not in objectives:
-            objectives[child_id] = ObjectiveRow(
-                child_id,
-                unit_id,
-                title,
-                order,
-                kind,
-                status,
-                sufficiency,
-                note,
-                unit_name,
-                unit_kind,
-                parent_count,
-                primary_parent_id,
-                unit_objectives,
+            o = ObjectiveRow(child_id, *row[3:15])
+            stale, blocked, no_baseline, progress, confidence = row[15:]
+            o.stale, o.blocked, o.no_baseline = (
+                int(stale or 0),
+                int(blocked or 0),
+                int(no_baseline or 0),
             )
+            o.progress = None if progress is None else float(progress)
+            o.mean_confidence = None if confidence is None else float(confidence)
+            objectives[child_id] = o
     if root not in objectives:
         return None
     # Every link below a subtree member is in the subtree, so these counts are complete.
     for parent_id, kids in children.items():
         objectives[parent_id].child_count = len(kids)
-    # The key results of everything in the subtree: the flags below each node come from them,
-    # and the objective and its contributors show their figures.
-    found = load_key_results(objectives, today)
-    for objective_id, o in objectives.items():
-        o.attach(found.get(objective_id, []))
-        r = o.rollup
-        assert r is not None
-        o.stale, o.blocked, o.no_baseline = r.stale, r.blocked, r.no_baseline
     return Forest(today=today, objectives=objectives, children=children, expected=expected)
 
 

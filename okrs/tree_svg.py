@@ -78,8 +78,7 @@ def layout(forest: Forest, root: int) -> dict[int, tuple[float, float]]:
 
 def _box(forest: Forest, node: int, x: float, y: float, is_root: bool) -> str:
     o = forest.objectives[node]
-    rollup = o.rollup
-    progress = rollup.progress if rollup else None
+    progress = o.progress
     at_risk = o.at_risk
     border = RISK if at_risk else (NAVY if is_root else LINE)
     parts = [
@@ -92,8 +91,8 @@ def _box(forest: Forest, node: int, x: float, y: float, is_root: bool) -> str:
             f'font-weight="600" fill="{INK}">{escape(line)}</text>'
         )
     facts = [o.unit_name]
-    if rollup and rollup.confidence is not None:
-        facts.append(f"conf. {percent(rollup.confidence / 100)}")
+    if o.mean_confidence is not None:
+        facts.append(f"conf. {percent(o.mean_confidence / 100)}")
     if o.blocked:
         facts.append(f"{o.blocked} blocked")
     if o.stale:
@@ -123,8 +122,7 @@ def _box(forest: Forest, node: int, x: float, y: float, is_root: bool) -> str:
 
 
 def alignment_map(forest: Forest, root: int, today: date | None = None) -> str:
-    """The SVG document for `root` and everything below it. `forest` must hold the root's
-    row too (with key results attached for the progress bars)."""
+    """The SVG document for `root` and everything below it, from `tree.load_subtree`."""
     corners = layout(forest, root)
     width = max(x for x, _ in corners.values()) + BOX_W + MARGIN
     height = max(y for _, y in corners.values()) + BOX_H + MARGIN

@@ -381,7 +381,8 @@ def tree_children(request: AuthedRequest, pk: int) -> HttpResponse:
     """An objective opened in the tree: its key results and what contributes to it (htmx
     fragment; with ?only=children and ?offset=, the next contributors only).
 
-    Queries: session, user, the subtree (one recursive query) and its key results: 4. A text
+    Queries: session, user, the subtree (one recursive query, with each objective's figures)
+    and nothing else: 3. A text
     search or a function filter adds one each.
     """
     filters = Filters.from_query(request.GET)
@@ -395,6 +396,8 @@ def tree_children(request: AuthedRequest, pk: int) -> HttpResponse:
     visibility = Visibility(forest, matches)
     shown = [k for k in kids if visibility.shows(k)]
     page = shown[offset : offset + PAGE_SIZE]
+    # Full key results for what is printed; the database's averages serve the rest.
+    _attach(forest, [pk, *page] if offset == 0 else page, today)
     params = filters.as_params()
     if request.GET.get("cycle", "").isdigit():
         params["cycle"] = request.GET["cycle"]
@@ -544,7 +547,8 @@ def tree_unit(request: AuthedRequest, pk: int) -> HttpResponse:
 def tree_map_svg(request: AuthedRequest, pk: int) -> HttpResponse:
     """An alignment map of one objective and everything below it, as an SVG file to download.
 
-    Queries: session, user, the subtree (one recursive query) and its key results: 4.
+    Queries: session, user, the subtree (one recursive query, with each objective's figures)
+    and nothing else: 3.
     """
     from okrs import tree_svg
 

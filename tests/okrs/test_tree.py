@@ -369,6 +369,10 @@ def test_the_cycle_load_and_the_subtree_load_agree(aligned: Org) -> None:
         ):
             assert getattr(row, name) == getattr(other, name), (objective_id, name)
         assert part.flags(objective_id) == whole.flags(objective_id)
+        # Progress and confidence averaged by the database match the Python roll-up.
+        rollup = tree.roll_up(tree.load_key_results([objective_id], TODAY).get(objective_id, []))
+        assert row.progress == pytest.approx(rollup.progress)
+        assert row.mean_confidence == pytest.approx(rollup.confidence)
     assert part.kids(root) == whole.kids(root)
     assert part.expected == {k: v for k, v in whole.expected.items() if k[1] in part.children}
     payments = whole.objectives[org.objective.pk]

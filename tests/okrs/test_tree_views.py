@@ -116,8 +116,8 @@ PAGES = {
         6,
         {"HX-Request": "true"},
     ),
-    # the subtree, the key results of everything in it
-    "map": (lambda o: reverse("okrs:tree-map-svg", args=[o.company_objective.pk]), 4, {}),
+    # the subtree, with each objective's figures
+    "map": (lambda o: reverse("okrs:tree-map-svg", args=[o.company_objective.pk]), 3, {}),
 }
 
 
