@@ -856,11 +856,15 @@ def load_key_results(objective_ids: Iterable[int], today: date) -> dict[int, lis
     found: dict[int, list[KeyResultRow]] = {}
     if not ids:
         return found
-    for row in (
+    query = (
         KeyResult.objects.filter(objective_id__in=ids)
         .order_by("objective_id", "order", "pk")
         .values_list(*KR_FIELDS)
-    ):
+    )
+    # The ORM writes the statement; the rows come straight from the cursor (no annotations
+    # here, so the columns are in KR_FIELDS order).
+    sql, params = query.query.sql_with_params()
+    for row in _fetch(sql, list(params)):
         kr = KeyResultRow(*row).derive(today)
         found.setdefault(kr.objective_id, []).append(kr)
     return found
