@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from okrs.tree import gc_paused
 
-FIRST = 8  # contributors a company objective shows on first paint (FIRST_PAINT_CHILDREN)
+FIRST = 7  # contributors a company objective shows on first paint (FIRST_PAINT_CHILDREN)
 
 # Progress of one key result (KeyResult.progress()) in SQL, over "k".
 PROGRESS = """CASE

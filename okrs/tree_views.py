@@ -42,7 +42,7 @@ from okrs.views import _cycle_from_request, current_cycle
 
 # How many contributors a company objective shows before "show more" (first paint), and how
 # many any expansion shows at a time. Together they keep the first paint near 1,500 elements.
-FIRST_PAINT_CHILDREN = 8
+FIRST_PAINT_CHILDREN = 7
 PAGE_SIZE = 20
 BLOCKERS_SHOWN = 5
 

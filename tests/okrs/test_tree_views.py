@@ -229,10 +229,10 @@ def test_show_more_pages_through_many_contributors(client, tree_org: Org) -> Non
     grow(org, 1)  # ten more direct contributors to the company objective
     client.force_login(org.leader)
     page = client.get(reverse("okrs:tree")).content.decode()
-    more = re.search(r'hx-get="([^"]+offset=8[^"]*)"', page)
-    assert more and "Show 3 more contributors" in page
+    more = re.search(r'hx-get="([^"]+offset=7[^"]*)"', page)
+    assert more and "Show 4 more contributors" in page
     rest = client.get(more.group(1).replace("&amp;", "&"), headers={"HX-Request": "true"})
-    assert rest.content.decode().count('<li class="node') == 3
+    assert rest.content.decode().count('<li class="node') == 4
 
 
 def test_filter_to_stale_check_ins(client, tree_org: Org) -> None:
@@ -406,3 +406,15 @@ def test_filter_to_output_key_results(client, tree_org: Org) -> None:
         reverse("okrs:tree-children", args=[org.objective.pk]), headers={"HX-Request": "true"}
     ).content.decode()
     assert "Reads like an output" in opened
+
+
+def test_scores_show_once_key_results_are_scored(client, tree_org: Org) -> None:
+    org = tree_org
+    kr = org.company_objective.key_results.get()
+    client.force_login(org.leader)
+    assert "Score" not in client.get(reverse("okrs:tree")).content.decode()
+    kr.score = "0.7"
+    kr.save()
+    page = client.get(reverse("okrs:tree")).content.decode()
+    assert "<span>Score 0.7</span>" in page  # the objective's, and its key result's
+    assert page.count("Score 0.7") == 2
