@@ -418,3 +418,12 @@ def test_scores_show_once_key_results_are_scored(client, tree_org: Org) -> None:
     page = client.get(reverse("okrs:tree")).content.decode()
     assert "<span>Score 0.7</span>" in page  # the objective's, and its key result's
     assert page.count("Score 0.7") == 2
+
+
+def test_before_the_first_quarter_the_tree_says_so(client, db) -> None:
+    from tests.accounts.factories import UserFactory
+
+    client.force_login(UserFactory())
+    page = client.get(reverse("okrs:tree")).content.decode()
+    assert "No quarter yet" in page
+    assert client.get(reverse("okrs:tree-unaligned")).status_code == 200
