@@ -117,7 +117,8 @@ def mean(values: Iterable[float | int | Decimal | None]) -> float | None:
 
 @dataclass(slots=True)
 class KeyResultRow:
-    """One key result as the tree shows it (from `KR_FIELDS`), with its derived facts."""
+    """One key result as the tree shows it (a row of `load_key_results`), with its derived
+    facts."""
 
     id: int
     objective_id: int
@@ -606,23 +607,6 @@ OBJECTIVE_FIELDS = (
     "sufficiency",
     "sufficiency_note",
 )
-KR_FIELDS = (
-    "id",
-    "objective_id",
-    "statement",
-    "unit",
-    "direction",
-    "baseline_value",
-    "target",
-    "current_value",
-    "confidence",
-    "checked_in_at",
-    "check_in_due_on",
-    "blocker",
-    "blocker_unit_id",
-    "blocker_unit__name",
-    "score",
-)
 
 
 def load_units() -> dict[int, UnitRow]:
@@ -723,14 +707,17 @@ def _table(model: Any) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def subtree_sql() -> str:
+def subtree_sql(root: int, today: date, *, everyone: bool = False) -> tuple[str, list[Any]]:
     """One statement for an objective and everything below it: the objective's own row
-    (parent NULL), then each link in the subtree with the child's row: its fields, its unit,
-    its number of parents in the whole cycle and its first parent (where it is not a
-    repeat), how many objectives its unit has in the cycle, and from its key results: how
-    many are stale, blocked or without a baseline, its progress (progress_sql, averaged) and
-    its mean confidence. So the figures below any node, and every node's own progress, come
-    from this one statement; full key results are loaded only for the rows shown.
+    (parent NULL), then each link in the subtree with the child's row: its fields and unit,
+    and from its key results how many are stale, blocked or without a baseline (what the
+    counts below any node are made of).
+
+    The objective and its direct contributors (everyone, with `everyone`: the SVG map, and
+    filters that need them deeper) also get their number of parents in the whole cycle and
+    first parent (where they are not a repeat), how many objectives their unit has in the
+    cycle, and their progress (progress_sql, averaged) and mean confidence. Full key results
+    are loaded only for the rows printed.
 
     Recursive, so the cost follows the subtree's size; UNION (not UNION ALL) visits an
     objective reached by two paths once and would stop a loop. On PostgreSQL each step looks
@@ -757,15 +744,26 @@ def subtree_sql() -> str:
         edges = f"""SELECT l.parent_id, l.child_id, l.expected_contribution
                     FROM below b JOIN {link} l ON l.parent_id = b.id"""
         child = f"JOIN {obj} o ON o.id = e.child_id"
-    columns = f"""o.unit_id, o.title, o.{order}, o.kind, o.status, o.sufficiency,
-               o.sufficiency_note, u.name, u.kind,
-               (SELECT COUNT(*) FROM {link} l2 WHERE l2.child_id = o.id),
-               (SELECT l3.parent_id FROM {link} l3 WHERE l3.child_id = o.id
-                 ORDER BY l3.id LIMIT 1),
-               (SELECT COUNT(*) FROM {obj} o2
-                 WHERE o2.unit_id = o.unit_id AND o2.cycle_id = o.cycle_id),
-               f.stale, f.blocked, f.no_baseline, f.progress, f.confidence"""
-    return f"""
+    details = [
+        f"(SELECT COUNT(*) FROM {link} l2 WHERE l2.child_id = o.id)",
+        f"""(SELECT l3.parent_id FROM {link} l3 WHERE l3.child_id = o.id
+             ORDER BY l3.id LIMIT 1)""",
+        f"""(SELECT COUNT(*) FROM {obj} o2
+             WHERE o2.unit_id = o.unit_id AND o2.cycle_id = o.cycle_id)""",
+    ]
+    common = f"""o.unit_id, o.title, o.{order}, o.kind, o.status, o.sufficiency,
+               o.sufficiency_note, u.name, u.kind"""
+    figures = "f.stale, f.blocked, f.no_baseline, p.progress, p.confidence"
+    if everyone:
+        edge_details, detail_params = ", ".join(details), []
+        who, who_params = "SELECT id FROM below", []
+    else:
+        # CASE evaluates its subquery only where the condition holds: deeper rows skip it.
+        edge_details = ", ".join(f"CASE WHEN e.parent_id = %s THEN {d} END" for d in details)
+        detail_params = [root] * len(details)
+        who = "SELECT child_id FROM edges WHERE parent_id = %s UNION SELECT %s"
+        who_params = [root, root]
+    sql = f"""
         WITH RECURSIVE below(id) AS (
             SELECT o.id FROM {obj} o WHERE o.id = %s
             UNION
@@ -776,21 +774,27 @@ def subtree_sql() -> str:
             SELECT k.objective_id,
                    SUM(CASE WHEN k.check_in_due_on < %s THEN 1 ELSE 0 END) AS stale,
                    SUM(CASE WHEN k.blocker <> '' THEN 1 ELSE 0 END) AS blocked,
-                   SUM(CASE WHEN k.baseline_value IS NULL THEN 1 ELSE 0 END) AS no_baseline,
-                   AVG({progress_sql("k")}) AS progress,
-                   AVG(k.confidence) AS confidence
+                   SUM(CASE WHEN k.baseline_value IS NULL THEN 1 ELSE 0 END) AS no_baseline
             FROM {kr} k WHERE k.objective_id IN (SELECT id FROM below)
             GROUP BY k.objective_id
+        ),
+        own AS MATERIALIZED (
+            SELECT k.objective_id, AVG({progress_sql("k")}) AS progress,
+                   AVG(k.confidence) AS confidence
+            FROM {kr} k WHERE k.objective_id IN ({who})
+            GROUP BY k.objective_id
         )
-        SELECT NULL, o.id, '', {columns}
+        SELECT NULL, o.id, '', {common}, {", ".join(details)}, {figures}
         FROM {obj} o JOIN {unit} u ON u.id = o.unit_id
-        LEFT JOIN flags f ON f.objective_id = o.id
+        LEFT JOIN flags f ON f.objective_id = o.id LEFT JOIN own p ON p.objective_id = o.id
         WHERE o.id = %s
         UNION ALL
-        SELECT e.parent_id, e.child_id, e.expected_contribution, {columns}
+        SELECT e.parent_id, e.child_id, e.expected_contribution, {common}, {edge_details},
+               {figures}
         FROM edges e {child} JOIN {unit} u ON u.id = o.unit_id
-        LEFT JOIN flags f ON f.objective_id = o.id
+        LEFT JOIN flags f ON f.objective_id = o.id LEFT JOIN own p ON p.objective_id = o.id
     """
+    return sql, [root, today, *who_params, root, *detail_params]
 
 
 def _fetch_prepared(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
@@ -818,21 +822,28 @@ def _fetch_prepared(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         cursor.close()
 
 
-def load_subtree(root: int, today: date) -> Forest | None:
+def load_subtree(root: int, today: date, *, everyone: bool = False) -> Forest | None:
     """An objective and everything below it: one query. None when there is no such
     objective. `children[root]` are its direct contributors. Each objective has its flag
-    counts, progress and mean confidence; `attach` the full key results of those shown."""
+    counts; the root and its contributors (everyone, with `everyone`) their details,
+    progress and mean confidence (see `subtree_sql`). `attach` the full key results of the
+    rows shown."""
     objectives: dict[int, ObjectiveRow] = {}
     children: dict[int, list[int]] = {}
     expected: dict[tuple[int, int], str] = {}
-    for row in _fetch_prepared(subtree_sql(), [root, today, root]):
+    for row in _fetch_prepared(*subtree_sql(root, today, everyone=everyone)):
         parent_id, child_id, contribution = row[:3]
         if parent_id is not None:
             children.setdefault(parent_id, []).append(child_id)
             if contribution:
                 expected[(child_id, parent_id)] = contribution
         if child_id not in objectives:
-            o = ObjectiveRow(child_id, *row[3:15])
+            o = ObjectiveRow(child_id, *row[3:12])
+            # Rows below the contributors come without details (see `subtree_sql`): they
+            # have a parent (the link that reached them), and no unit count.
+            parent_count, o.primary_parent_id, unit_objectives = row[12:15]
+            o.parent_count = 1 if parent_count is None else parent_count
+            o.unit_objectives = unit_objectives or 0
             stale, blocked, no_baseline, progress, confidence = row[15:]
             o.stale, o.blocked, o.no_baseline = (
                 int(stale or 0),
@@ -851,22 +862,33 @@ def load_subtree(root: int, today: date) -> Forest | None:
 
 
 def load_key_results(objective_ids: Iterable[int], today: date) -> dict[int, list[KeyResultRow]]:
-    """The full key results of these objectives, in their order: one query."""
+    """The full key results of these objectives, in their order: one query.
+
+    Written out rather than built by the ORM: on PostgreSQL the ids go as one array
+    parameter, so the statement's text is the same for any number of objectives and psycopg
+    can prepare it (planning it, with the ORM's IN list and unit join, took longer than
+    running it); the unit that could unblock is a per-row lookup, not a join of every unit.
+    """
     ids = list(set(objective_ids))
     found: dict[int, list[KeyResultRow]] = {}
     if not ids:
         return found
-    query = (
-        KeyResult.objects.filter(objective_id__in=ids)
-        .order_by("objective_id", "order", "pk")
-        .values_list(*KR_FIELDS)
-    )
-    # The ORM writes the statement; the rows come straight from the cursor (no annotations
-    # here, so the columns are in KR_FIELDS order).
-    sql, params = query.query.sql_with_params()
-    for row in _fetch(sql, list(params)):
-        kr = KeyResultRow(*row).derive(today)
-        found.setdefault(kr.objective_id, []).append(kr)
+    kr, unit = _table(KeyResult), _table(OrgUnit)
+    if connection.vendor == "postgresql":
+        where, params, fetch = "k.objective_id = ANY(%s)", [ids], _fetch_prepared
+    else:
+        where, params, fetch = f"k.objective_id IN ({', '.join(['%s'] * len(ids))})", ids, _fetch
+    order = connection.ops.quote_name("order")
+    for row in fetch(
+        f"""SELECT k.id, k.objective_id, k.statement, k.unit, k.direction, k.baseline_value,
+                   k.target, k.current_value, k.confidence, k.checked_in_at, k.check_in_due_on,
+                   k.blocker, k.blocker_unit_id,
+                   (SELECT u.name FROM {unit} u WHERE u.id = k.blocker_unit_id), k.score
+            FROM {kr} k WHERE {where} ORDER BY k.objective_id, k.{order}, k.id""",
+        params,
+    ):
+        kr_row = KeyResultRow(*row).derive(today)
+        found.setdefault(kr_row.objective_id, []).append(kr_row)
     return found
 
 

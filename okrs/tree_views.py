@@ -388,7 +388,8 @@ def tree_children(request: AuthedRequest, pk: int) -> HttpResponse:
     filters = Filters.from_query(request.GET)
     offset = _offset(request)
     today = _today()
-    forest = tree.load_subtree(pk, today)
+    # Deeper rows' details only when a filter looks at them (more than five in a unit).
+    forest = tree.load_subtree(pk, today, everyone=filters.flag == tree.OVER_FIVE)
     if forest is None:
         raise Http404("No such objective.")
     kids = forest.kids(pk)
@@ -553,7 +554,7 @@ def tree_map_svg(request: AuthedRequest, pk: int) -> HttpResponse:
     from okrs import tree_svg
 
     today = _today()
-    forest = tree.load_subtree(pk, today)
+    forest = tree.load_subtree(pk, today, everyone=True)
     if forest is None:
         raise Http404("No such objective.")
     root = forest.objectives[pk]

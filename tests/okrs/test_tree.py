@@ -349,8 +349,13 @@ def test_the_cycle_load_and_the_subtree_load_agree(aligned: Org) -> None:
     org = aligned
     whole = tree.load_cycle(org.cycle, TODAY)
     root = org.function_objective.pk
-    part = tree.load_subtree(root, TODAY)
+    part = tree.load_subtree(root, TODAY, everyone=True)
     assert part is not None
+    # Without `everyone`, the contributors still come with everything a row shows.
+    light = tree.load_subtree(root, TODAY)
+    assert light is not None and set(light.objectives) == set(part.objectives)
+    for objective_id in [root, *light.kids(root)]:
+        assert light.objectives[objective_id] == part.objectives[objective_id]
     assert set(part.objectives) == {root, *whole.descendants(root)}
     for objective_id, row in part.objectives.items():
         other = whole.objectives[objective_id]
