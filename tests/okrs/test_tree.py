@@ -417,3 +417,17 @@ def test_the_units_below_a_function(org: Org) -> None:
         org.other_team.pk,
         squad.pk,
     }
+
+
+def test_map_titles_wrap_to_two_lines() -> None:
+    from okrs.tree_svg import TITLE_CHARS, TITLE_LINES, _title_lines
+
+    assert TITLE_LINES == 2
+    assert _title_lines("Short") == ["Short"]
+    assert _title_lines("") == [""]
+    lines = _title_lines(
+        "Merchants can count on every payment going through, all day and all night"
+    )
+    assert len(lines) == 2 and all(len(line) <= TITLE_CHARS for line in lines)
+    assert lines[-1].endswith("…")
+    assert _title_lines("x" * 40) == ["x" * 32, "x" * 8]
