@@ -915,20 +915,30 @@ def progress_sql(alias: str = "k") -> str:
     END"""
 
 
-def load_progress(key_results: Any) -> dict[int, float | None]:
-    """Each objective's own progress, the mean of its key results', for the key results of
-    this KeyResult queryset: averaged by the database, one row per objective (for objectives
-    counted but not shown, where fetching each key result's numbers would cost more)."""
-    inner, params = key_results.order_by().values("objective_id", "id").query.sql_with_params()
+def load_progress(objectives_sql: str, params: list[Any]) -> dict[int, float | None]:
+    """Each objective's own progress, the mean of its key results', for the objectives a
+    subquery names (`objectives_sql` selects their ids): averaged by the database, one row
+    per objective, for objectives counted but not shown (fetching each key result's numbers
+    would cost more)."""
     kr = _table(KeyResult)
     return {
         objective_id: None if progress is None else float(progress)
         for objective_id, progress in _fetch(
             f"SELECT k.objective_id, AVG({progress_sql('k')}) FROM {kr} k "
-            f"WHERE k.id IN (SELECT id FROM ({inner}) AS chosen) GROUP BY k.objective_id",
-            list(params),
+            f"WHERE k.objective_id IN ({objectives_sql}) GROUP BY k.objective_id",
+            params,
         )
     }
+
+
+def company_contributors_sql() -> str:
+    """The ids of the objectives that contribute directly to a company objective of the
+    cycle (one parameter: the cycle's id)."""
+    obj, link, unit = _table(Objective), _table(AlignmentLink), _table(OrgUnit)
+    return (
+        f"SELECT l.child_id FROM {link} l JOIN {obj} p ON p.id = l.parent_id "
+        f"JOIN {unit} u ON u.id = p.unit_id WHERE p.cycle_id = %s AND u.kind = '{COMPANY}'"
+    )
 
 
 def search_key_results(

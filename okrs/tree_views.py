@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.http import AuthedRequest
 from okrs import services, tree
-from okrs.models import AlignmentLink, KeyResult, Objective
+from okrs.models import Objective
 from okrs.tree import COMPANY, FLAGS, FUNCTION, Filters, Forest, Visibility
 from okrs.tree_forms import SufficiencyForm
 from okrs.tree_present import (
@@ -207,13 +207,8 @@ def _alignment(
     _attach(forest, [r.id for r in roots] + shown, today)
     # Named by a subquery, not a list of ids: a few hundred parameters cost more to send
     # than the database needs to find them.
-    direct = KeyResult.objects.filter(
-        objective__cycle_id=cycle_id,
-        objective_id__in=AlignmentLink.objects.filter(
-            parent__cycle_id=cycle_id, parent__unit__kind=COMPANY
-        ).values("child_id"),
-    )
-    for objective_id, progress in tree.load_progress(direct).items():
+    progress_of = tree.load_progress(tree.company_contributors_sql(), [cycle_id])
+    for objective_id, progress in progress_of.items():
         o = forest.objectives.get(objective_id)
         if o is not None and o.rollup is None:
             o.progress = progress

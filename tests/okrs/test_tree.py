@@ -72,7 +72,9 @@ def test_the_database_s_progress_is_the_model_s_too(org: Org) -> None:
             objectives, product(DIRECTIONS, VALUES, VALUES, VALUES), strict=True
         )
     )
-    got = tree.load_progress(KeyResult.objects.filter(objective__in=objectives))
+    got = tree.load_progress(
+        "SELECT id FROM okrs_objective WHERE cycle_id = %s AND title LIKE 'o%%'", [org.cycle.pk]
+    )
     for kr in key_results:
         expected = kr.progress()
         value = got.get(kr.objective_id)
