@@ -191,6 +191,8 @@ rules.add_perm("okrs.change_objective", signed_in & leads_unit)
 rules.add_perm(
     "okrs.agree_objective", signed_in & (leads_above_unit | (in_company_unit & leads_unit))
 )
+# The debate on an objective is open to everyone who reads it.
+rules.add_perm("okrs.comment_objective", signed_in)
 rules.add_perm("okrs.answer_sufficiency", signed_in & (owns | leads_unit))
 rules.add_perm("okrs.answer_dependency", signed_in & leads_providing_unit)
 # Running the quarter.

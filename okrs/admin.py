@@ -2,7 +2,16 @@ from django import forms
 from django.contrib import admin
 
 from okrs import services
-from okrs.models import AlignmentLink, Dependency, KeyResult, Metric, Objective
+from okrs.models import (
+    AlignmentLink,
+    Dependency,
+    FocusReason,
+    KeyResult,
+    Metric,
+    Objective,
+    ObjectiveChange,
+    ObjectiveComment,
+)
 
 
 class AlignmentLinkForm(forms.ModelForm):
@@ -97,3 +106,36 @@ class DependencyAdmin(admin.ModelAdmin):
     search_fields = ["objective__title", "provider__name", "description"]
     autocomplete_fields = ["objective", "provider"]
     list_select_related = ["objective", "provider"]
+
+
+@admin.register(ObjectiveComment)
+class ObjectiveCommentAdmin(admin.ModelAdmin):
+    list_display = ["objective", "kind", "author", "created_at"]
+    list_filter = ["kind", "objective__cycle"]
+    search_fields = ["objective__title", "body", "author__email"]
+    autocomplete_fields = ["objective", "author"]
+    list_select_related = ["objective", "author"]
+
+
+@admin.register(ObjectiveChange)
+class ObjectiveChangeAdmin(admin.ModelAdmin):
+    """The history of locked objectives is a record: readable here, never edited."""
+
+    list_display = ["objective", "action", "subject", "by", "created_at"]
+    list_filter = ["action", "objective__cycle"]
+    search_fields = ["objective__title", "subject", "reason"]
+    list_select_related = ["objective", "by"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(FocusReason)
+class FocusReasonAdmin(admin.ModelAdmin):
+    list_display = ["unit", "cycle", "updated_by", "updated_at"]
+    list_filter = ["cycle"]
+    autocomplete_fields = ["unit"]
+    list_select_related = ["unit", "cycle", "updated_by"]

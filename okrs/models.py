@@ -8,16 +8,30 @@ can show them without reading check-ins.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Prefetch, Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from accounts.models import OrgUnit
 
 VALUE = {"max_digits": 18, "decimal_places": 4}
+
+
+def cycle_has_started(cycle, today: date | None = None) -> bool:
+    """The quarter is under way: its start date has come, or its phase has moved past setting
+    (an admin may start a cycle early). From then on agreed objectives are locked."""
+    today = today or timezone.localdate()
+    return cycle.phase != "setting" or cycle.starts_on <= today
+
+
+def cycle_is_closed(cycle) -> bool:
+    """A closed cycle is read-only."""
+    return cycle.phase == "closed"
 
 
 class Metric(models.Model):
@@ -95,6 +109,9 @@ class Objective(models.Model):
         Kind.ASPIRATIONAL: "A stretch: 0.7 is success, and a lower score is information.",
     }
     SUCCESS_LINE = {Kind.COMMITTED: Decimal("1.0"), Kind.ASPIRATIONAL: Decimal("0.7")}
+    # Beyond this many objectives for one unit in one cycle, focus is lost: the setting page
+    # warns and asks for a reason (FocusReason).
+    FOCUS_LIMIT = 5
 
     unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="objectives")
     cycle = models.ForeignKey("cycles.Cycle", on_delete=models.PROTECT, related_name="objectives")
@@ -121,6 +138,10 @@ class Objective(models.Model):
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Who saved the current version: named when a concurrent edit is refused.
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = ObjectiveQuerySet.as_manager()
 
@@ -140,6 +161,15 @@ class Objective(models.Model):
     @property
     def success_line(self) -> Decimal:
         return self.SUCCESS_LINE[self.Kind(self.kind)]
+
+    def is_locked(self, today: date | None = None) -> bool:
+        """Agreed, and its quarter has started (by date, or an admin moved the phase on).
+
+        A locked objective and its key results still change, but only with a reason, and
+        every change is written to its history (ObjectiveChange). Reads `cycle`: load it with
+        select_related where many objectives are asked.
+        """
+        return self.status == self.Status.AGREED and cycle_has_started(self.cycle, today)
 
     def progress(self) -> float | None:
         """Mean progress of this objective's own key results (never its children's).
@@ -201,9 +231,14 @@ class KeyResult(models.Model):
     # The final score, 0.0-1.0 in steps of 0.1, written by cycles' scoring service (the score's
     # full record, with any override and its reason, lives there). Null until scored.
     score = models.DecimalField(max_digits=2, decimal_places=1, null=True, blank=True)
+    # Optimistic concurrency for the setting page (see okrs.services.key_result_update).
+    # Check-ins do not bump it: they write other columns, so they never collide with an edit.
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["order", "pk"]
@@ -336,3 +371,118 @@ class Dependency(models.Model):
 
     def __str__(self) -> str:
         return f"{self.objective} needs {self.provider}"
+
+
+class ObjectiveComment(models.Model):
+    """The debate on an objective: what people wrote, and the status changes it led to.
+
+    A status change (proposed, agreed, sent back) is an entry of its own, with the comment
+    that came with it, so the thread reads as the story of the agreement. Its primary key
+    names the event in email idempotency keys ("objective-agreed:<comment>:<person>").
+    """
+
+    class Kind(models.TextChoices):
+        COMMENT = "comment", "Comment"
+        PROPOSED = "proposed", "Proposed"
+        AGREED = "agreed", "Agreed"
+        SENT_BACK = "sent_back", "Sent back"
+        REOPENED = "reopened", "Changed after agreement"
+
+    objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.COMMENT)
+    body = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="comment", body=""),
+                name="objective_comment_has_text",
+                violation_error_message="Write something to comment.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="sent_back", body=""),
+                name="objective_sent_back_says_why",
+                violation_error_message="Say what should change when sending an objective back.",
+            ),
+        ]
+        indexes = [
+            # The thread on an objective's page, oldest first.
+            models.Index(fields=["objective", "created_at"], name="objective_comment_thread_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.objective_id}"
+
+
+class ObjectiveChange(models.Model):
+    """One change to a locked objective (agreed, quarter started) or to its key results: who,
+    when, what changed field by field, and why. Anyone reads it on the objective's page.
+
+    `changes` is a list of {"field", "label", "before", "after"} with values already turned
+    into the words the page shows, so the history reads the same after the metric is renamed
+    or the owner leaves.
+    """
+
+    class Action(models.TextChoices):
+        OBJECTIVE_EDITED = "objective_edited", "Objective changed"
+        KEY_RESULT_ADDED = "key_result_added", "Key result added"
+        KEY_RESULT_EDITED = "key_result_edited", "Key result changed"
+        KEY_RESULT_DELETED = "key_result_deleted", "Key result deleted"
+        KEY_RESULT_MOVED_IN = "key_result_moved_in", "Key result moved here"
+        KEY_RESULT_MOVED_OUT = "key_result_moved_out", "Key result moved away"
+
+    objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="changes")
+    key_result = models.ForeignKey(
+        KeyResult, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=32, choices=Action.choices)
+    # What was changed, as it was called at the time (a key result's statement).
+    subject = models.CharField(max_length=500, blank=True)
+    changes = models.JSONField(default=list, blank=True)
+    reason = models.TextField()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="objective_change_has_reason"),
+        ]
+        indexes = [
+            # The history on an objective's page, newest first.
+            models.Index(fields=["objective", "-created_at"], name="objective_change_history_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} on {self.objective_id}"
+
+
+class FocusReason(models.Model):
+    """Why a unit keeps more than five objectives in a cycle.
+
+    Three to five is where focus holds; more is allowed, but the setting page asks for the
+    reason and shows it to everyone who reads the unit's OKRs.
+    """
+
+    unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="focus_reasons")
+    cycle = models.ForeignKey("cycles.Cycle", on_delete=models.CASCADE, related_name="+")
+    reason = models.TextField()
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "cycle"], name="focus_reason_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Why {self.unit} has more than five objectives"

@@ -6,6 +6,8 @@ fetches what the page shows -> template. Query counts are pinned in tests/okrs/t
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -62,6 +64,13 @@ def home(request: AuthedRequest) -> HttpResponse:
     memberships = list(
         Membership.objects.filter(user=user).select_related("unit").order_by("unit__name")
     )
+    # Leads are asked to set their units' OKRs while a cycle is being set.
+    led = [m for m in memberships if m.role == Membership.Role.LEAD]
+    setting_cycle = (
+        Cycle.objects.filter(phase=Cycle.Phase.SETTING).order_by("starts_on").first()
+        if led
+        else None
+    )
     my_key_results: list[KeyResult] = []
     unit_objectives: list[Objective] = []
     company_objectives: list[Objective] = []
@@ -98,6 +107,8 @@ def home(request: AuthedRequest) -> HttpResponse:
             "unit_objectives": unit_objectives,
             "company_objectives": company_objectives,
             "is_leadership": bool(access and access.is_leadership),
+            "setting_cycle": setting_cycle,
+            "led_memberships": led,
         },
     )
 
@@ -170,8 +181,19 @@ def unit_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_GET
 def objective_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     """An objective: its key results, what it contributes to and what contributes to it
-    (with each child's progress beside, never averaged into, its own)."""
-    objective, can_edit = get_objective_for_user(request, pk)
+    (with each child's progress beside, never averaged into, its own), its debate and the
+    history of changes made after it was locked."""
+    objective, _ = get_objective_for_user(request, pk)
+    return render_objective_page(request, objective)
+
+
+def render_objective_page(
+    request: AuthedRequest, objective: Objective, *, comment_form: Any = None, status: int = 200
+) -> HttpResponse:
+    """The objective page, with a comment form that may carry what someone typed."""
+    from okrs.forms import CommentForm
+
+    user = request.user
     key_results = list(objective.key_results.select_related("owner", "metric"))
     links_up = list(objective.links_up.select_related("parent__unit"))
     links_down = list(
@@ -180,24 +202,34 @@ def objective_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         )
     )
     dependencies = list(objective.dependencies.select_related("provider"))
+    comments = list(objective.comments.select_related("author"))
+    changes = list(objective.changes.select_related("by"))
+    closed = objective.cycle.phase == "closed"
     return render(
         request,
         "okrs/objective_detail.html",
         {
             "objective": objective,
-            "can_edit": can_edit,
+            "can_edit": user.has_perm("okrs.change_objective", objective) and not closed,
+            "can_agree": user.has_perm("okrs.agree_objective", objective) and not closed,
+            "can_comment": user.has_perm("okrs.comment_objective", objective),
+            "locked": objective.is_locked(),
             "key_results": key_results,
             "progress": _mean([kr.progress() for kr in key_results]),
             "links_up": links_up,
             "links_down": links_down,
             "dependencies": dependencies,
+            "comments": comments,
+            "changes": changes,
+            "comment_form": comment_form or CommentForm(),
             "kind_help": Objective.KIND_HELP,
             # The sufficiency answer (okrs/tree_views.py saves it).
-            "can_answer": request.user.has_perm("okrs.answer_sufficiency", objective),
-            "form": SufficiencyForm(
+            "can_answer_sufficiency": user.has_perm("okrs.answer_sufficiency", objective),
+            "sufficiency_form": SufficiencyForm(
                 initial={"answer": objective.sufficiency, "note": objective.sufficiency_note}
             ),
         },
+        status=status,
     )
 
 

@@ -51,6 +51,54 @@ def _invitation_token(org: Org) -> dict[str, Any]:
     return {"token": url.rstrip("/").rsplit("/", 1)[1]}
 
 
+# Writes to the team's OKRs: its lead and the leads above (and org admins) may; the team's
+# engineer and the other team's member may not. A plain POST that works redirects (302).
+LEADS_WRITE = {
+    "admin": 302,
+    "leader": 302,
+    "lead": 302,
+    "engineer": 403,
+    "outsider": 403,
+    "anonymous": 302,
+}
+# Forms and fragments only leads get (GET answers 200 with the form).
+LEADS_READ_FORM = {**LEADS_WRITE, "admin": 200, "leader": 200, "lead": 200}
+# Agreeing is for the leads above the team, not the team's own lead.
+ABOVE_WRITE = {**LEADS_WRITE, "lead": 403}
+ABOVE_READ_FORM = {**LEADS_READ_FORM, "lead": 403}
+HTMX = {"HX-Request": "true"}
+
+
+def _link(org: Org) -> dict[str, Any]:
+    from okrs.models import AlignmentLink
+
+    link = AlignmentLink.objects.create(
+        child=org.objective, parent=org.function_objective, how="Fewer failed payments"
+    )
+    return {"pk": link.pk}
+
+
+def _asked_of_team(org: Org) -> dict[str, Any]:
+    from okrs.models import Dependency
+
+    dependency = Dependency.objects.create(
+        objective=org.function_objective, provider=org.team, description="A payments review"
+    )
+    return {"pk": dependency.pk}
+
+
+OBJECTIVE = {"new-objective-title": "Refunds in a day", "new-objective-kind": "committed"}
+
+
+def _kr_edit(org: Org) -> dict[str, Any]:
+    p = f"kr-{org.key_result.pk}"
+    return {
+        f"{p}-statement": "Reduce 5xx on payments from 0.8% to 0.1%",
+        f"{p}-direction": "decrease",
+        f"{p}-version": "1",
+    }
+
+
 ROUTES: list[Route] = [
     Route("okrs:unit-detail", lambda o: {"pk": o.team.pk}, READ_BY_ALL),
     Route("okrs:objective-detail", lambda o: {"pk": o.objective.pk}, READ_BY_ALL),
@@ -81,6 +129,86 @@ ROUTES: list[Route] = [
         "okrs:objective-sufficiency",
         lambda o: {"pk": o.objective.pk},
         {"admin": 200, "leader": 200, "lead": 200, "engineer": 403, "outsider": 403},
+    ),
+    # Setting: everyone reads the page and its fragments; leads change it.
+    Route("okrs:unit-setting", lambda o: {"pk": o.team.pk}, READ_BY_ALL),
+    Route(
+        "okrs:objective-create",
+        lambda o: {"pk": o.team.pk},
+        LEADS_WRITE,
+        method="post",
+        data=lambda o: OBJECTIVE,
+    ),
+    Route(
+        "okrs:focus-reason",
+        lambda o: {"pk": o.team.pk},
+        LEADS_WRITE,
+        method="post",
+        data=lambda o: {"reason": "An audit quarter"},
+    ),
+    Route("okrs:objective-card", lambda o: {"pk": o.objective.pk}, READ_BY_ALL, headers=HTMX),
+    Route("okrs:objective-edit", lambda o: {"pk": o.objective.pk}, LEADS_READ_FORM),
+    Route("okrs:objective-delete", lambda o: {"pk": o.objective.pk}, LEADS_WRITE, method="post"),
+    Route(
+        "okrs:objective-reorder",
+        lambda o: {"pk": o.objective.pk},
+        LEADS_WRITE,
+        method="post",
+        data=lambda o: {"direction": "up"},
+    ),
+    Route("okrs:objective-propose", lambda o: {"pk": o.objective.pk}, LEADS_WRITE, method="post"),
+    Route("okrs:objective-agree", lambda o: {"pk": o.objective.pk}, ABOVE_WRITE, method="post"),
+    Route("okrs:objective-send-back", lambda o: {"pk": o.objective.pk}, ABOVE_READ_FORM),
+    Route(
+        "okrs:objective-comment-add",
+        lambda o: {"pk": o.objective.pk},
+        {**LEADS_WRITE, "engineer": 302, "outsider": 302},
+        method="post",
+        data=lambda o: {"body": "Why this target?"},
+    ),
+    Route("okrs:objective-carry-forward", lambda o: {"pk": o.objective.pk}, LEADS_READ_FORM),
+    Route("okrs:alignment-link-create", lambda o: {"pk": o.objective.pk}, LEADS_READ_FORM),
+    Route("okrs:alignment-link-delete", _link, LEADS_WRITE, method="post"),
+    Route("okrs:dependency-create", lambda o: {"pk": o.objective.pk}, LEADS_READ_FORM),
+    Route(
+        "okrs:dependency-answer",
+        _asked_of_team,
+        LEADS_WRITE,
+        method="post",
+        data=lambda o: {"status": "accepted"},
+    ),
+    Route("okrs:key-result-create", lambda o: {"pk": o.objective.pk}, LEADS_READ_FORM),
+    Route(
+        "okrs:key-result-check",
+        lambda o: {"pk": o.objective.pk},
+        LEADS_READ_FORM,
+        method="post",
+        data=lambda o: {"prefix": "x", "x-statement": "Ship the new checkout"},
+        headers=HTMX,
+    ),
+    Route(
+        "okrs:key-result-metric",
+        lambda o: {"pk": o.objective.pk},
+        LEADS_READ_FORM,
+        headers=HTMX,
+    ),
+    Route("okrs:key-result-row", lambda o: {"pk": o.key_result.pk}, READ_BY_ALL, headers=HTMX),
+    Route("okrs:key-result-edit", lambda o: {"pk": o.key_result.pk}, LEADS_READ_FORM),
+    Route(
+        "okrs:key-result-edit",
+        lambda o: {"pk": o.key_result.pk},
+        LEADS_WRITE,
+        method="post",
+        data=_kr_edit,
+    ),
+    Route("okrs:key-result-delete", lambda o: {"pk": o.key_result.pk}, LEADS_WRITE, method="post"),
+    Route("okrs:key-result-move", lambda o: {"pk": o.key_result.pk}, LEADS_READ_FORM),
+    Route(
+        "okrs:key-result-reorder",
+        lambda o: {"pk": o.key_result.pk},
+        LEADS_WRITE,
+        method="post",
+        data=lambda o: {"direction": "down"},
     ),
     # Public: the link from an invitation email works signed out.
     Route("accounts:invitation-accept", _invitation_token, {"anonymous": 200}),

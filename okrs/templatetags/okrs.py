@@ -34,3 +34,13 @@ def percent(ratio: float | None) -> str:
     if ratio is None:
         return "–"
     return f"{round(ratio * 100)}%"
+
+
+@register.filter
+def finding_labels(report: object) -> str:
+    """The gaps a coaching report found, in a few words ("no baseline, no numeric target"),
+    for the one-line summary beside a saved key result. The output finding is the title."""
+    from okrs.coaching import SHORT_LABELS
+
+    codes = [f.code for f in getattr(report, "findings", ()) if f.code != "output"]
+    return ", ".join(SHORT_LABELS.get(code, code.replace("_", " ")) for code in codes)

@@ -138,3 +138,15 @@ def test_bad_invitation_input_is_explained_next_to_the_field(client, org: Org) -
     assert "Enter a valid email address." in page
     assert 'value="not-an-email"' in page
     assert page.count("field--error") == 3
+
+
+def test_email_subjects_and_text_are_not_html_escaped(
+    client, org: Org, django_capture_on_commit_callbacks
+) -> None:
+    org.team.name = "Identity & Access"
+    org.team.save()
+    _invite(client, org, django_capture_on_commit_callbacks)
+    message = mail.outbox[-1]
+    assert "Identity & Access" in message.subject and "&amp;" not in message.subject
+    assert "Identity & Access" in message.body
+    assert "Identity &amp; Access" in message.alternatives[0][0]  # the HTML part is escaped

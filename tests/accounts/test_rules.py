@@ -32,6 +32,8 @@ MATRIX: list[tuple[str, str, Callable[[Org], Any], tuple[bool, ...]]] = [
     # A lead proposes; leads above agree. The company's own objectives: its lead agrees.
     ("okrs.agree_objective", "team objective", lambda o: o.objective, (T, T, F, F, F)),
     ("okrs.agree_objective", "company objective", lambda o: o.company_objective, (T, T, F, F, F)),
+    # Everyone who reads an objective may join its debate.
+    ("okrs.comment_objective", "team objective", lambda o: o.objective, (T, T, T, T, T)),
     ("okrs.answer_sufficiency", "team objective", lambda o: o.objective, (T, T, T, F, F)),
     (
         "okrs.answer_sufficiency",

@@ -43,17 +43,17 @@ def _count(client, url, django_assert_num_queries, n: int):
 
 # session, user, then the page's own queries (see each view's docstring).
 PAGES = {
-    # cycles, memberships (access), memberships (list), my key results, unit objectives
-    # + their key results, company objectives + their key results
-    "home": (lambda o: reverse("home"), 10),
+    # cycles, memberships (access), memberships (list), the cycle being set (for leads), my
+    # key results, unit objectives + their key results, company objectives + their key results
+    "home": (lambda o: reverse("home"), 11),
     # cycles, units with counts
     "unit-list": (lambda o: reverse("okrs:unit-list"), 4),
     # unit, membership+units for can_edit (2), cycles, objectives, key results, links up,
     # dependencies, incoming, people, sub-units, cycle picker
     "unit-detail": (lambda o: reverse("okrs:unit-detail", args=[o.team.pk]), 14),
     # objective, memberships + unit tree (can_edit), key results, links up, links down,
-    # their key results, dependencies, cycles (banner)
-    "objective-detail": (lambda o: reverse("okrs:objective-detail", args=[o.objective.pk]), 11),
+    # their key results, dependencies, the debate, the history, cycles (banner)
+    "objective-detail": (lambda o: reverse("okrs:objective-detail", args=[o.objective.pk]), 13),
 }
 
 
