@@ -158,6 +158,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = _read("CONN_MAX_AGE", env.int, default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # No JIT: recursive queries (the alignment tree's subtrees) carry huge, wrong cost
+    # estimates, and PostgreSQL then spends about a second compiling a query that runs in a
+    # millisecond (bench/tree.py). Short web queries never gain from it.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 else:
     raise ImproperlyConfigured(
         "DATABASE_URL must point at PostgreSQL (postgres://...) or SQLite (sqlite:///...)."

@@ -903,6 +903,47 @@ def alignment_link_create(
 
 
 @transaction.atomic
+def objective_answer_sufficiency(
+    *, objective: Objective, answer: str, note: str = "", by: User | None
+) -> Objective:
+    """The parent's answer to "if everything that contributes were achieved, would this
+    objective's key results reach their targets?": yes, partly or no, with a note saying what
+    would still be missing (required unless the answer is yes).
+
+    Saves only these two fields and leaves `version` alone: the answer is not an edit of the
+    objective, and must not make a lead's open edit of its title or key results go stale.
+    """
+    require_perm(
+        by,
+        "okrs.answer_sufficiency",
+        objective,
+        "Only the objective's owner or its unit's leads answer for it.",
+    )
+    if not answer:
+        raise ValidationError({"sufficiency": "Choose yes, partly or no."})
+    objective.sufficiency = answer
+    objective.sufficiency_note = note.strip()
+    # Validates the choice (and the note's type) without re-checking the rest of the row.
+    objective.full_clean(
+        exclude=[
+            f.name
+            for f in Objective._meta.fields
+            if f.name not in ("sufficiency", "sufficiency_note")
+        ],
+        validate_constraints=False,
+    )
+    if answer != Objective.Sufficiency.YES and not objective.sufficiency_note:
+        raise ValidationError({"sufficiency_note": "Say what would still be missing."})
+    objective.updated_at = timezone.now()
+    Objective.objects.filter(pk=objective.pk).update(
+        sufficiency=objective.sufficiency,
+        sufficiency_note=objective.sufficiency_note,
+        updated_at=objective.updated_at,
+    )
+    return objective
+
+
+@transaction.atomic
 def alignment_link_delete(*, link: AlignmentLink, by: User | None) -> None:
     """The contributing team stops saying its objective contributes to that one."""
     require_perm(

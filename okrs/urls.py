@@ -1,6 +1,6 @@
 from django.urls import path
 
-from okrs import setting_views, views
+from okrs import setting_views, tree_views, views
 
 app_name = "okrs"
 
@@ -86,4 +86,15 @@ urlpatterns = [
         setting_views.dependency_answer,
         name="dependency-answer",
     ),
+    path(
+        "objectives/<int:pk>/sufficiency/",
+        tree_views.objective_sufficiency,
+        name="objective-sufficiency",
+    ),
+    # Leadership's alignment tree, its fragments and its map
+    path("alignment/", tree_views.tree_page, name="tree"),
+    path("alignment/unaligned/", tree_views.tree_unaligned, name="tree-unaligned"),
+    path("alignment/objectives/<int:pk>/", tree_views.tree_children, name="tree-children"),
+    path("alignment/units/<int:pk>/", tree_views.tree_unit, name="tree-unit"),
+    path("alignment/objectives/<int:pk>/map.svg", tree_views.tree_map_svg, name="tree-map-svg"),
 ]

@@ -17,6 +17,7 @@ from accounts.http import AuthedRequest
 from accounts.models import Membership, OrgUnit
 from accounts.rules import access_for
 from okrs.models import AlignmentLink, Dependency, KeyResult, Objective
+from okrs.tree_forms import SufficiencyForm
 
 Cycle = Objective._meta.get_field("cycle").related_model  # okrs imports no cycles code
 
@@ -222,6 +223,11 @@ def render_objective_page(
             "changes": changes,
             "comment_form": comment_form or CommentForm(),
             "kind_help": Objective.KIND_HELP,
+            # The sufficiency answer (okrs/tree_views.py saves it).
+            "can_answer_sufficiency": user.has_perm("okrs.answer_sufficiency", objective),
+            "sufficiency_form": SufficiencyForm(
+                initial={"answer": objective.sufficiency, "note": objective.sufficiency_note}
+            ),
         },
         status=status,
     )

@@ -24,6 +24,9 @@ READ_BY_ALL = {
 }
 
 
+ANSWER_COMPANY = {"admin": 200, "leader": 200, "lead": 403, "engineer": 403, "outsider": 403}
+
+
 @dataclass
 class Route:
     name: str
@@ -140,6 +143,34 @@ def _engineers_unsubscribe(org: Org) -> dict[str, Any]:
 ROUTES: list[Route] = [
     Route("okrs:unit-detail", lambda o: {"pk": o.team.pk}, READ_BY_ALL),
     Route("okrs:objective-detail", lambda o: {"pk": o.objective.pk}, READ_BY_ALL),
+    # The alignment tree: everyone signed in reads it, fragments and map included.
+    Route("okrs:tree-children", lambda o: {"pk": o.company_objective.pk}, READ_BY_ALL),
+    Route(
+        "okrs:tree-children",
+        lambda o: {"pk": o.function_objective.pk},
+        READ_BY_ALL,
+        headers={"HX-Request": "true"},
+    ),
+    Route("okrs:tree-unit", lambda o: {"pk": o.function.pk}, READ_BY_ALL),
+    Route("okrs:tree-map-svg", lambda o: {"pk": o.company_objective.pk}, READ_BY_ALL),
+    # Sufficiency: the objective's owner and its unit's leads (and leads above) answer.
+    Route(
+        "okrs:objective-sufficiency",
+        lambda o: {"pk": o.company_objective.pk},
+        {**ANSWER_COMPANY, "anonymous": 302},
+    ),
+    Route(
+        "okrs:objective-sufficiency",
+        lambda o: {"pk": o.company_objective.pk},
+        {k: (302 if v == 200 else v) for k, v in ANSWER_COMPANY.items()} | {"anonymous": 302},
+        method="post",
+        data=lambda o: {"answer": "yes", "note": ""},
+    ),
+    Route(
+        "okrs:objective-sufficiency",
+        lambda o: {"pk": o.objective.pk},
+        {"admin": 200, "leader": 200, "lead": 200, "engineer": 403, "outsider": 403},
+    ),
     # Setting: everyone reads the page and its fragments; leads change it.
     Route("okrs:unit-setting", lambda o: {"pk": o.team.pk}, READ_BY_ALL),
     Route(

@@ -58,7 +58,12 @@ def test_navigation_is_usable_at_phone_width(page: Page, live_server: Any, org: 
     navigation = page.get_by_role("navigation", name="Main")
     expect(navigation).to_be_visible()
     links = navigation.get_by_role("link").all()
-    assert [link.inner_text() for link in links] == ["Home", "My key results", "Organisation"]
+    assert [link.inner_text() for link in links] == [
+        "Home",
+        "My key results",
+        "Organisation",
+        "Alignment",
+    ]
     for link in links + [page.get_by_role("button", name="Sign out")]:
         expect(link).to_be_in_viewport()
         box = link.bounding_box()
