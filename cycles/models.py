@@ -1,12 +1,11 @@
-"""When: cycles (quarters) and their phases, cadences, check-ins and reminders.
-
-Scores and retrospectives live here too as they arrive; all of it builds on okrs and accounts,
-never the other way round.
+"""When: cycles (quarters) and their phases, cadences, check-ins, reminders, scores and
+retrospectives. All of it builds on okrs and accounts, never the other way round.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
@@ -16,6 +15,11 @@ from django.utils import timezone
 
 from accounts.models import OrgUnit
 from cycles.cadence import DEFAULT_CADENCE, EffectiveCadence
+
+# Scoring runs through the last week of the quarter and the first week after it (final numbers
+# often arrive a few days late); the retrospective gets the two weeks after that.
+RETRO_OPENS_AFTER_END = timedelta(days=8)
+CLOSES_AFTER_END = timedelta(days=22)
 
 
 class CycleQuerySet(models.QuerySet["Cycle"]):
@@ -54,7 +58,23 @@ class Cycle(models.Model):
     ends_on = models.DateField()
     setting_opens_on = models.DateField(help_text="Usually two to three weeks before the start.")
     scoring_opens_on = models.DateField(help_text="Usually the last week of the quarter.")
+    retro_opens_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="When scoring gives way to the retrospective. Blank: eight days after the end.",
+    )
+    closes_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="When the cycle closes and becomes read-only. Blank: 22 days after the end.",
+    )
     phase = models.CharField(max_length=16, choices=Phase.choices, default=Phase.SETTING)
+    # An org admin held the phase by hand: the daily schedule leaves this cycle alone until
+    # the hold is released (cycles.services.cycle_set_phase).
+    phase_held = models.BooleanField(
+        default=False,
+        help_text="Held: the daily schedule does not move the phase on until released.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = CycleQuerySet.as_manager()
@@ -78,6 +98,18 @@ class Cycle(models.Model):
                 name="cycle_scoring_opens_within_cycle",
                 violation_error_message="The scoring window opens within the cycle.",
             ),
+            models.CheckConstraint(
+                condition=Q(retro_opens_on__isnull=True) | Q(retro_opens_on__gt=F("ends_on")),
+                name="cycle_retro_opens_after_end",
+                violation_error_message="The retrospective opens after the cycle ends.",
+            ),
+            models.CheckConstraint(
+                condition=Q(closes_on__isnull=True)
+                | (Q(closes_on__gt=F("ends_on")) & Q(retro_opens_on__isnull=True))
+                | Q(closes_on__gte=F("retro_opens_on")),
+                name="cycle_closes_after_retro_opens",
+                violation_error_message="The cycle closes after the retrospective opens.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -85,11 +117,90 @@ class Cycle(models.Model):
 
     @staticmethod
     def default_dates(starts_on: date, ends_on: date) -> dict[str, date]:
-        """Setting opens three weeks before the start; scoring in the last week."""
+        """Setting opens three weeks before the start; scoring in the last week; the
+        retrospective eight days after the end; closed 22 days after the end."""
         return {
             "setting_opens_on": starts_on - timedelta(weeks=3),
             "scoring_opens_on": max(starts_on, ends_on - timedelta(days=6)),
+            "retro_opens_on": ends_on + RETRO_OPENS_AFTER_END,
+            "closes_on": ends_on + CLOSES_AFTER_END,
         }
+
+    # Phases in order: the schedule and admins move a cycle along this list.
+    PHASE_ORDER = (Phase.SETTING, Phase.RUNNING, Phase.SCORING, Phase.RETRO, Phase.CLOSED)
+
+    @property
+    def retro_date(self) -> date:
+        """When the retrospective opens (the stored date, else the default)."""
+        return self.retro_opens_on or self.ends_on + RETRO_OPENS_AFTER_END
+
+    @property
+    def close_date(self) -> date:
+        """When the cycle closes (the stored date, else the default)."""
+        return max(self.closes_on or self.ends_on + CLOSES_AFTER_END, self.retro_date)
+
+    def phase_starts(self) -> list[tuple[str, date]]:
+        """Each phase with the day the schedule moves a cycle into it."""
+        return [
+            (self.Phase.SETTING, self.setting_opens_on),
+            (self.Phase.RUNNING, self.starts_on),
+            (self.Phase.SCORING, self.scoring_opens_on),
+            (self.Phase.RETRO, self.retro_date),
+            (self.Phase.CLOSED, self.close_date),
+        ]
+
+    def scheduled_phase(self, today: date) -> str:
+        """The phase the dates give for `today` (a cycle exists in setting before its
+        setting window opens too: it is being prepared)."""
+        found = self.Phase.SETTING
+        for phase, starts in self.phase_starts()[1:]:
+            if today >= starts:
+                found = phase
+        return found
+
+    @classmethod
+    def phase_index(cls, phase: str) -> int:
+        return cls.PHASE_ORDER.index(cls.Phase(phase))
+
+    @property
+    def next_phase(self) -> str | None:
+        i = self.phase_index(self.phase)
+        return self.PHASE_ORDER[i + 1] if i + 1 < len(self.PHASE_ORDER) else None
+
+    @property
+    def is_scoring_open(self) -> bool:
+        """Leads score in the scoring and retrospective phases (a score often moves when the
+        retrospective looks at it again)."""
+        return self.phase in (self.Phase.SCORING, self.Phase.RETRO)
+
+    @property
+    def is_retro_open(self) -> bool:
+        return self.phase in (self.Phase.SCORING, self.Phase.RETRO)
+
+    @property
+    def is_scored_phase(self) -> bool:
+        """Scoring has begun: scoring, retrospective or closed."""
+        return self.phase in (self.Phase.SCORING, self.Phase.RETRO, self.Phase.CLOSED)
+
+
+class PhaseChange(models.Model):
+    """A cycle moved from one phase to another: by an org admin (`by`) or by the daily
+    schedule (`by` empty). The history the cycles page shows."""
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="phase_changes")
+    from_phase = models.CharField(max_length=16, choices=Cycle.Phase.choices)
+    to_phase = models.CharField(max_length=16, choices=Cycle.Phase.choices)
+    held = models.BooleanField(default=False)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.cycle}: {self.from_phase} → {self.to_phase}"
 
 
 # Cadences ------------------------------------------------------------------------------------
@@ -433,3 +544,177 @@ class Reminder(models.Model):
     @staticmethod
     def outbox_key(user_id: int, due_on: date) -> str:
         return f"reminder:{user_id}:{due_on.isoformat()}"
+
+
+# Scores --------------------------------------------------------------------------------------
+
+
+class Score(models.Model):
+    """A key result's score at the end of its quarter, and how it came about.
+
+    `suggested` is what cycles.scoring computed from the final value (None: nothing to compute
+    from, and the lead scored by judgement). A score that differs from the suggestion is an
+    override and needs a reason from the short list (with words for "other"). The score itself
+    is also written onto KeyResult.score, with a one-line `score_note` saying how it came
+    about, in the same transaction (cycles.services.key_result_score), so every page that shows
+    a score shows the reason beside it without reading this table.
+    """
+
+    class Reason(models.TextChoices):
+        DATA_LATE = "data_late", "The data arrived late"
+        METRIC_WRONG = "metric_wrong", "The metric turned out wrong"
+        TARGET_CHANGED = "target_changed", "The target changed"
+        OTHER = "other", "Other"
+
+    SCORE = {"max_digits": 2, "decimal_places": 1}
+
+    key_result = models.OneToOneField(
+        "okrs.KeyResult", on_delete=models.CASCADE, primary_key=True, related_name="scoring"
+    )
+    score = models.DecimalField(**SCORE)
+    suggested = models.DecimalField(**SCORE, null=True, blank=True)
+    # The value the suggestion was computed from, kept as it was at scoring time.
+    final_value = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    reason = models.CharField(max_length=20, choices=Reason.choices, blank=True)
+    reason_text = models.CharField(max_length=300, blank=True)
+    scored_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    scored_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__gte=0, score__lte=1), name="score_between_0_and_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(suggested__isnull=True) | Q(suggested__gte=0, suggested__lte=1),
+                name="score_suggestion_between_0_and_1",
+            ),
+            models.CheckConstraint(
+                condition=Q(suggested__isnull=True) | Q(score=F("suggested")) | ~Q(reason=""),
+                name="score_override_has_reason",
+                violation_error_message="Say why the score differs from the suggestion.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(reason="other") | ~Q(reason_text=""),
+                name="score_other_reason_has_words",
+                violation_error_message="Say what the other reason is.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key_result_id}: {self.score}"
+
+    @property
+    def overridden(self) -> bool:
+        return self.suggested is not None and self.score != self.suggested
+
+    def note(self) -> str:
+        """The line shown beside the score wherever it appears (KeyResult.score_note)."""
+        return score_note(
+            score=self.score,
+            suggested=self.suggested,
+            reason=self.reason,
+            reason_text=self.reason_text,
+        )
+
+
+def score_note(*, score: Decimal, suggested: Decimal | None, reason: str, reason_text: str) -> str:
+    """“Overridden from 0.6: the data arrived late (numbers from finance came on 9 Jan)”;
+    “Scored by judgement: no measured final value”; "" for an accepted suggestion."""
+    label = Score.Reason(reason).label if reason else ""
+    words = reason_text.strip()
+    if reason == Score.Reason.OTHER:
+        why = words
+    elif label and words:
+        why = f"{label.lower()} ({words})"
+    else:
+        why = label.lower()
+    if suggested is None:
+        return "Scored by judgement" + (f": {why}" if why else ": nothing measured to suggest from")
+    if score != suggested:
+        return f"Overridden from {suggested:.1f}: {why}"
+    return ""
+
+
+# Retrospectives ------------------------------------------------------------------------------
+
+
+class Retrospective(models.Model):
+    """A unit's look back at a cycle: the article's questions, a calibration mark per key
+    result (RetroMark) and actions with owners (RetroAction) that show on the unit's setting
+    page of the next cycle. `done_at`: the team marked it held (the organisation's calibration
+    page shows the unit's flags from then on)."""
+
+    TEXT_LIMIT = 4000
+
+    unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="retrospectives")
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="retrospectives")
+    learned = models.TextField(blank=True, validators=[MaxLengthValidator(TEXT_LIMIT)])
+    badly_calibrated = models.TextField(blank=True, validators=[MaxLengthValidator(TEXT_LIMIT)])
+    mattered_less = models.TextField(blank=True, validators=[MaxLengthValidator(TEXT_LIMIT)])
+    wrong_assumptions = models.TextField(blank=True, validators=[MaxLengthValidator(TEXT_LIMIT)])
+    done_at = models.DateTimeField(null=True, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "cycle"], name="retrospective_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Retrospective of {self.unit_id} for {self.cycle_id}"
+
+
+class RetroMark(models.Model):
+    """The team's verdict on one key result's calibration, confirmed or corrected from what
+    the data suggested, and a note pinned to its metric for the next time it is used."""
+
+    class Calibration(models.TextChoices):
+        TOO_EASY = "too_easy", "Too easy"
+        ABOUT_RIGHT = "about_right", "About right"
+        TOO_HARD = "too_hard", "Too hard"
+
+    retrospective = models.ForeignKey(Retrospective, on_delete=models.CASCADE, related_name="marks")
+    key_result = models.OneToOneField(
+        "okrs.KeyResult", on_delete=models.CASCADE, related_name="retro_mark"
+    )
+    calibration = models.CharField(max_length=16, choices=Calibration.choices, blank=True)
+    # The team's judgement: the number moved, but the objective it was meant to show did not.
+    moved_not_objective = models.BooleanField(default=False)
+    note = models.TextField(blank=True, validators=[MaxLengthValidator(1000)])
+
+    def __str__(self) -> str:
+        return f"{self.key_result_id}: {self.calibration or 'unmarked'}"
+
+
+class RetroAction(models.Model):
+    """Something the team will do differently, with an owner; shown on the unit's setting page
+    of the next cycle."""
+
+    retrospective = models.ForeignKey(
+        Retrospective, on_delete=models.CASCADE, related_name="actions"
+    )
+    text = models.CharField(max_length=300)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    done = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(text=""), name="retro_action_has_text"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text

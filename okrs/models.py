@@ -231,6 +231,12 @@ class KeyResult(models.Model):
     # The final score, 0.0-1.0 in steps of 0.1, written by cycles' scoring service (the score's
     # full record, with any override and its reason, lives there). Null until scored.
     score = models.DecimalField(max_digits=2, decimal_places=1, null=True, blank=True)
+    # How the score came about, in one line, written with it: "Overridden from 0.6: the data
+    # arrived late", "Scored by judgement: ...", or "" for an accepted suggestion. Kept here
+    # rather than read from cycles' Score row so that every page showing the score (the unit
+    # and objective pages, the alignment tree's one-query key result rows, exports) shows the
+    # reason beside it at no extra query, the way current_value travels with the check-in.
+    score_note = models.CharField(max_length=400, blank=True)
     # Optimistic concurrency for the setting page (see okrs.services.key_result_update).
     # Check-ins do not bump it: they write other columns, so they never collide with an edit.
     version = models.PositiveIntegerField(default=1)
