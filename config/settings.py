@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -257,6 +258,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         # One digest per lead per unit per due date, a day after the due date.
         "task": "cycles.tasks.dispatch_lead_digests",
         "schedule": REMINDER_DISPATCH_SECONDS,
+    },
+    "advance-cycle-phases": {
+        # Daily, just after midnight: cycles move forward to the phase their dates give (never
+        # back; a phase an org admin holds stays). Idempotent: a second run changes nothing.
+        "task": "cycles.tasks.advance_cycle_phases",
+        "schedule": crontab(minute=5, hour=0),
+    },
+    "send-score-due-notices": {
+        # Daily: owners of delayed-payback key results whose window has ended, once each.
+        "task": "cycles.tasks.send_score_due_notices",
+        "schedule": crontab(minute=15, hour=7),
     },
 }
 

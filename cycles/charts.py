@@ -179,3 +179,118 @@ def trend(values: list[Decimal]) -> Trend | None:
         last_x=coords[-1][0],
         last_y=coords[-1][1],
     )
+
+
+# Calibration charts ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    label: str  # "0.7: 4 key results"
+    tick: str  # the axis label under it ("" for most)
+
+
+@dataclass
+class Histogram:
+    """A cycle's score distribution: eleven bars, 0.0 to 1.0."""
+
+    bars: list[Bar]
+    title: str
+    description: str
+    line_x: float  # the aspirational success line, 0.7
+    width: int = 280
+    height: int = 140
+    base_y: float = 112
+    left: float = 8
+    right: float = 272
+    peak: int = 0
+
+
+def score_histogram(bins: list[int], *, title: str) -> Histogram:
+    """Bars for the counts of scores 0.0 .. 1.0 (cycles.calibration.distribution)."""
+    width, left, right, top, base = 280, 8.0, 272.0, 14.0, 112.0
+    slot = (right - left) / 11
+    peak = max(bins) if bins else 0
+    bars = []
+    for i, n in enumerate(bins):
+        height = (base - top) * n / peak if peak else 0.0
+        score = f"{i / 10:.1f}"
+        bars.append(
+            Bar(
+                x=left + i * slot + 2,
+                y=base - height,
+                width=slot - 4,
+                height=height,
+                label=f"{score}: {n} key result{'s' if n != 1 else ''}",
+                tick=score if i in (0, 5, 7, 10) else "",
+            )
+        )
+    total = sum(bins)
+    parts = [f"{b.label.split(':')[0]}: {n}" for b, n in zip(bars, bins, strict=True) if n]
+    description = (
+        f"{total} scored key result{'s' if total != 1 else ''}: " + ", ".join(parts)
+        if total
+        else "No scored key results."
+    )
+    return Histogram(
+        bars=bars,
+        title=f"Scores in {title}",
+        description=description,
+        line_x=left + 7.5 * slot,
+        width=width,
+        peak=peak,
+    )
+
+
+@dataclass(frozen=True)
+class Dot:
+    x: float
+    y: float
+    r: float
+    label: str
+
+
+@dataclass
+class ReliabilityChart:
+    """Stated confidence (x) against how often key results reached their line (y), one dot
+    per band with forecasts; the diagonal is perfect calibration."""
+
+    dots: list[Dot]
+    ticks: list[Tick]
+    size: int = 260
+    left: int = 44
+    top: int = 12
+    plot: int = 200
+
+    @property
+    def right(self) -> int:
+        return self.left + self.plot
+
+    @property
+    def bottom(self) -> int:
+        return self.top + self.plot
+
+
+def reliability_chart(bands: list) -> ReliabilityChart:
+    """bands: cycles.calibration.Band, in order."""
+    left, top, plot = 44, 12, 200
+    biggest = max((b.forecasts for b in bands), default=0) or 1
+    dots = []
+    for b in bands:
+        if not b.forecasts or b.mean_confidence is None:
+            continue
+        rate = b.hit_rate or 0.0
+        dots.append(
+            Dot(
+                x=left + plot * b.mean_confidence / 100,
+                y=top + plot * (1 - rate),
+                r=3 + 7 * (b.forecasts / biggest) ** 0.5,
+                label=b.sentence(),
+            )
+        )
+    ticks = [Tick(left + plot * v / 100, f"{v}%") for v in (0, 50, 100)]
+    return ReliabilityChart(dots=dots, ticks=ticks)

@@ -1,5 +1,6 @@
-"""Writes about the running quarter: check-ins, cadences, reminder settings, and the periodic
-dispatch of reminders and lead digests.
+"""Writes about the quarter: check-ins, cadences, reminder settings, the periodic dispatch of
+reminders and lead digests; phases and the next cycle; scores, retrospectives and the reminders
+for key results whose measurement window ends after their quarter.
 
 Every function is keyword-only and typed, validates, runs in one transaction, checks the actor's
 permission (`by`; None means an operator's command, which has full authority) and enqueues email
@@ -24,6 +25,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -44,9 +46,15 @@ from cycles.models import (
     CheckIn,
     CheckInSchedule,
     Cycle,
+    PhaseChange,
     Reminder,
     ReminderSettings,
+    RetroAction,
+    RetroMark,
+    Retrospective,
+    Score,
 )
+from cycles.scoring import SCORES, Suggestion, suggest
 from okrs.models import KeyResult
 from okrs.services import metric_record_measurement
 
@@ -142,6 +150,21 @@ def due_state(kr: KeyResult, cadences: CadenceMap, now: datetime) -> DueState:
 # Check-ins -----------------------------------------------------------------------------------
 
 
+def is_delayed(kr: KeyResult) -> bool:
+    """Delayed payback: its measurement window ends after its quarter. Expects the cycle."""
+    return bool(kr.measurement_ends_on and kr.measurement_ends_on > kr.objective.cycle.ends_on)
+
+
+def check_in_open(kr: KeyResult) -> bool:
+    """Whether check-ins on this key result are recorded now: while its quarter runs and
+    during scoring, and for a delayed-payback key result, after that too until it is scored
+    (its final value is measured when its window ends). Expects the objective's cycle."""
+    cycle = kr.objective.cycle
+    if cycle.phase in CHECK_IN_PHASES:
+        return True
+    return cycle.phase != Cycle.Phase.SETTING and is_delayed(kr) and kr.score is None
+
+
 def _validate_check_in(
     *,
     kr: KeyResult,
@@ -152,7 +175,7 @@ def _validate_check_in(
     corrects: CheckIn | None,
 ) -> None:
     errors: dict[str, str] = {}
-    if kr.objective.cycle.phase not in CHECK_IN_PHASES:
+    if not check_in_open(kr):
         raise ValidationError(
             f"{kr.objective.cycle} is in its {kr.objective.cycle.get_phase_display().lower()} "
             "phase: check-ins are recorded while the quarter runs and during scoring."
@@ -943,3 +966,547 @@ def _digest_context(digest: Digest) -> dict[str, Any]:
         "coverage_url": absolute_url(reverse("cycles:unit-check-ins", args=[digest.unit.pk])),
         "settings_url": absolute_url(reverse("cycles:reminder-settings")),
     }
+
+
+# Phases and cycles ---------------------------------------------------------------------------
+
+
+def _lock_cycle(cycle: Cycle) -> Cycle:
+    return Cycle.objects.select_for_update().get(pk=cycle.pk)
+
+
+@transaction.atomic
+def cycle_set_phase(*, cycle: Cycle, phase: str, by: User | None, hold: bool = False) -> Cycle:
+    """An org admin moves a cycle to a phase, forward or back.
+
+    Moving it back always holds it there (otherwise the daily schedule would move it straight
+    forward again); moving it forward holds it only when asked. A held cycle is left alone by
+    the schedule until an admin releases it (cycle_release_hold). Every move is logged.
+    """
+    require_perm(by, "cycles.manage_cycles", None, "Only org admins change a cycle's phase.")
+    if phase not in Cycle.Phase.values:
+        raise ValidationError({"phase": f"“{phase}” is not a phase."})
+    locked = _lock_cycle(cycle)
+    backwards = Cycle.phase_index(phase) < Cycle.phase_index(locked.phase)
+    held = hold or backwards
+    if phase == locked.phase and held == locked.phase_held:
+        return locked
+    if phase != locked.phase:
+        PhaseChange.objects.create(
+            cycle=locked, from_phase=locked.phase, to_phase=phase, held=held, by=by
+        )
+    locked.phase, locked.phase_held = phase, held
+    locked.save(update_fields=["phase", "phase_held"])
+    return locked
+
+
+@transaction.atomic
+def cycle_release_hold(*, cycle: Cycle, by: User | None, today: date | None = None) -> Cycle:
+    """Let the schedule move the cycle again; it catches up with its dates at once (never
+    backwards)."""
+    require_perm(by, "cycles.manage_cycles", None, "Only org admins release a held phase.")
+    locked = _lock_cycle(cycle)
+    locked.phase_held = False
+    locked.save(update_fields=["phase_held"])
+    _advance_by_schedule(locked, today or timezone.localdate())
+    return locked
+
+
+def _advance_by_schedule(cycle: Cycle, today: date) -> PhaseChange | None:
+    scheduled = cycle.scheduled_phase(today)
+    if cycle.phase_held or Cycle.phase_index(scheduled) <= Cycle.phase_index(cycle.phase):
+        return None
+    change = PhaseChange.objects.create(cycle=cycle, from_phase=cycle.phase, to_phase=scheduled)
+    cycle.phase = scheduled
+    cycle.save(update_fields=["phase"])
+    return change
+
+
+def cycles_advance_by_schedule(*, today: date | None = None) -> list[PhaseChange]:
+    """The daily job: move every cycle that is not held forward to the phase its dates give
+    for today; never backwards, never a held cycle. Idempotent: a second run the same day
+    changes nothing. Returns the changes made."""
+    today = today or timezone.localdate()
+    changes = []
+    with transaction.atomic():
+        for cycle in Cycle.objects.select_for_update().exclude(phase=Cycle.Phase.CLOSED):
+            change = _advance_by_schedule(cycle, today)
+            if change is not None:
+                changes.append(change)
+    for change in changes:
+        log.info("Cycle %s moved to %s by its dates", change.cycle, change.to_phase)
+    return changes
+
+
+def quarter_of(day: date) -> tuple[int, int]:
+    return day.year, (day.month - 1) // 3 + 1
+
+
+def quarter_end(day: date) -> date:
+    year, q = quarter_of(day)
+    last_month = q * 3
+    first_of_next = date(year + (last_month == 12), last_month % 12 + 1, 1)
+    return first_of_next - timedelta(days=1)
+
+
+def next_cycle_defaults(today: date | None = None) -> dict[str, Any]:
+    """Name and dates of the cycle after the latest one: it starts the day after the latest
+    ends and runs to the end of that calendar quarter ("2027 Q1"); with no cycle yet, the next
+    calendar quarter. The other dates are Cycle.default_dates."""
+    today = today or timezone.localdate()
+    latest = Cycle.objects.order_by("-ends_on").first()
+    starts_on = latest.ends_on + timedelta(days=1) if latest else quarter_end(today) + timedelta(1)
+    ends_on = quarter_end(starts_on)
+    if (ends_on - starts_on).days < 45:  # an odd latest end: a whole quarter, not a sliver
+        ends_on = quarter_end(ends_on + timedelta(days=1))
+    year, q = quarter_of(ends_on)
+    return {
+        "name": f"{year} Q{q}",
+        "starts_on": starts_on,
+        "ends_on": ends_on,
+        **Cycle.default_dates(starts_on, ends_on),
+    }
+
+
+@transaction.atomic
+def cycle_create_next(*, by: User | None, today: date | None = None) -> Cycle:
+    """Create the next cycle in one step, with default dates, in the phase its dates give
+    (setting, for a quarter that has not started)."""
+    require_perm(by, "cycles.manage_cycles", None, "Only org admins create cycles.")
+    today = today or timezone.localdate()
+    defaults = next_cycle_defaults(today)
+    if Cycle.objects.filter(name=defaults["name"]).exists():
+        raise ValidationError(
+            f"A cycle named {defaults['name']} already exists: change its dates in the admin."
+        )
+    cycle = Cycle(**defaults)
+    cycle.phase = cycle.scheduled_phase(today)
+    cycle.full_clean()
+    cycle.save()
+    PhaseChange.objects.create(cycle=cycle, from_phase=cycle.phase, to_phase=cycle.phase, by=by)
+    return cycle
+
+
+# Scores --------------------------------------------------------------------------------------
+
+
+def latest_values(kr_ids: Iterable[int]) -> dict[int, Decimal]:
+    """Each key result's latest effective check-in value: one query."""
+    ids = list(kr_ids)
+    found: dict[int, tuple[datetime, int, Decimal]] = {}
+    if not ids:
+        return {}
+    for kr_id, created_at, pk, value in CheckIn.objects.filter(
+        key_result_id__in=ids, corrected_by__isnull=True
+    ).values_list("key_result_id", "created_at", "pk", "value"):
+        if kr_id not in found or (created_at, pk) > found[kr_id][:2]:
+            found[kr_id] = (created_at, pk, value)
+    return {kr_id: row[2] for kr_id, row in found.items()}
+
+
+def final_value(kr: KeyResult, latest: Decimal | None) -> Decimal | None:
+    """The value a key result is scored from: its latest check-in's, else the current value
+    recorded without a check-in (an import), else None."""
+    return latest if latest is not None else kr.current_value
+
+
+def suggestion_for(kr: KeyResult, latest: Decimal | None) -> Suggestion:
+    return suggest(
+        direction=kr.direction,
+        baseline=kr.baseline_value,
+        target=kr.target,
+        final=final_value(kr, latest),
+    )
+
+
+def scoring_state(kr: KeyResult, today: date) -> str:
+    """Where a key result stands for scoring (expects the objective's cycle):
+    "closed" (its cycle has not reached scoring, or is closed), "pending" (a delayed-payback
+    window still open), "open"."""
+    cycle = kr.objective.cycle
+    if is_delayed(kr):
+        if today <= kr.measurement_ends_on:
+            return "pending"
+        return "open" if cycle.is_scored_phase else "closed"
+    return "open" if cycle.is_scoring_open else "closed"
+
+
+def _require_scoring_open(kr: KeyResult, today: date) -> None:
+    state = scoring_state(kr, today)
+    if state == "pending":
+        raise ValidationError(
+            f"Measured until {kr.measurement_ends_on:%-d %b %Y}: it is scored once that "
+            "window ends."
+        )
+    if state == "closed":
+        cycle = kr.objective.cycle
+        raise ValidationError(
+            f"{cycle} is in its {cycle.get_phase_display().lower()} phase: scores are given "
+            "in the scoring and retrospective phases."
+        )
+
+
+def _valid_score(value: Decimal | None) -> Decimal:
+    if value is None or value not in SCORES:
+        raise ValidationError({"score": "Choose a score from 0.0 to 1.0, in steps of 0.1."})
+    return value.quantize(Decimal("0.1"))
+
+
+@transaction.atomic
+def key_result_score(
+    *,
+    key_result: KeyResult,
+    by: User | None,
+    score: Decimal | None = None,
+    reason: str = "",
+    reason_text: str = "",
+    today: date | None = None,
+    at: datetime | None = None,
+) -> Score:
+    """Score a key result: accept the suggestion (`score` None) or give another score with a
+    reason from Score.Reason (and words for "other"). A score the lead gives where nothing
+    could be suggested needs no reason. Writes KeyResult.score and its one-line note in the
+    same transaction; scoring again replaces the earlier score.
+
+    Only leads of the key result's unit and above, in the scoring and retrospective phases
+    (a delayed-payback key result: once its measurement window has ended, in any later phase).
+    """
+    require_perm(by, "cycles.score_unit", key_result, "Only leads of this unit and above score it.")
+    today = today or timezone.localdate()
+    kr = (
+        KeyResult.objects.select_for_update(of=("self",))
+        .select_related("objective__cycle")
+        .get(pk=key_result.pk)
+    )
+    _require_scoring_open(kr, today)
+    latest = latest_values([kr.pk]).get(kr.pk)
+    suggestion = suggestion_for(kr, latest)
+    if score is None:
+        if suggestion.score is None:
+            raise ValidationError({"score": "There is no suggestion to accept: choose a score."})
+        score = suggestion.score
+    score = _valid_score(score)
+    reason_text = reason_text.strip()
+    if reason and reason not in Score.Reason.values:
+        raise ValidationError({"reason": "Choose a reason from the list."})
+    if suggestion.score is not None and score == suggestion.score:
+        reason, reason_text = "", ""  # an accepted suggestion needs no reason
+    elif suggestion.score is not None and not reason:
+        raise ValidationError(
+            {"reason": f"Say why the score differs from the suggested {suggestion.score:.1f}."}
+        )
+    if reason == Score.Reason.OTHER and not reason_text:
+        raise ValidationError({"reason_text": "Say what the other reason is."})
+    row = Score(
+        key_result=kr,
+        score=score,
+        suggested=suggestion.score,
+        final_value=final_value(kr, latest),
+        reason=reason,
+        reason_text=reason_text,
+        scored_by=by,
+        scored_at=at or timezone.now(),
+    )
+    row.full_clean(exclude=["key_result", "scored_by"], validate_unique=False)
+    Score.objects.filter(key_result=kr).delete()
+    row.save(force_insert=True)
+    KeyResult.objects.filter(pk=kr.pk).update(score=score, score_note=row.note())
+    return row
+
+
+@transaction.atomic
+def key_result_score_withdraw(
+    *, key_result: KeyResult, by: User | None, today: date | None = None
+) -> None:
+    """Take a score back: the key result reads as not scored again."""
+    require_perm(by, "cycles.score_unit", key_result, "Only leads of this unit and above score it.")
+    kr = (
+        KeyResult.objects.select_for_update(of=("self",))
+        .select_related("objective__cycle")
+        .get(pk=key_result.pk)
+    )
+    _require_scoring_open(kr, today or timezone.localdate())
+    Score.objects.filter(key_result=kr).delete()
+    KeyResult.objects.filter(pk=kr.pk).update(score=None, score_note="")
+
+
+@transaction.atomic
+def unit_scores_accept_all(
+    *, unit: OrgUnit, cycle: Cycle, by: User | None, today: date | None = None
+) -> int:
+    """Accept the suggestion of every key result of the unit in the cycle that has one and
+    no score yet. A fixed number of queries; returns how many were scored."""
+    require_perm(by, "cycles.score_unit", unit, "Only leads of this unit and above score it.")
+    today = today or timezone.localdate()
+    krs = list(
+        KeyResult.objects.select_for_update(of=("self",))
+        .filter(objective__unit=unit, objective__cycle=cycle, score__isnull=True)
+        .select_related("objective__cycle")
+    )
+    latest = latest_values(kr.pk for kr in krs)
+    now = timezone.now()
+    rows: list[Score] = []
+    for kr in krs:
+        if scoring_state(kr, today) != "open":
+            continue
+        suggestion = suggestion_for(kr, latest.get(kr.pk))
+        if suggestion.score is None:
+            continue
+        rows.append(
+            Score(
+                key_result=kr,
+                score=suggestion.score,
+                suggested=suggestion.score,
+                final_value=final_value(kr, latest.get(kr.pk)),
+                scored_by=by,
+                scored_at=now,
+            )
+        )
+    Score.objects.filter(key_result__in=[r.key_result for r in rows]).delete()
+    Score.objects.bulk_create(rows)
+    by_score: dict[Decimal, list[int]] = defaultdict(list)
+    for r in rows:
+        by_score[r.score].append(r.key_result.pk)
+    for value, ids in by_score.items():
+        KeyResult.objects.filter(pk__in=ids).update(score=value, score_note="")
+    return len(rows)
+
+
+# Delayed payback: the owner is told when the window ends ----------------------------------
+
+
+def score_due_notices_dispatch(*, today: date | None = None) -> int:
+    """Email the owner of every delayed-payback key result whose measurement window has
+    ended and that is not scored yet: record the final value, the leads score it. Once per key
+    result (the outbox key "score-due:<id>"), in a fixed number of queries. Returns how many
+    emails were queued."""
+    today = today or timezone.localdate()
+    from accounts.models import OutgoingEmail  # the outbox keys are the notices' memory
+
+    with transaction.atomic():
+        krs = list(
+            KeyResult.objects.filter(
+                measurement_ends_on__lt=today,
+                measurement_ends_on__gt=F("objective__cycle__ends_on"),
+                score__isnull=True,
+                owner__is_active=True,
+            ).select_related("objective__cycle", "objective__unit", "owner")
+        )
+        if not krs:
+            return 0
+        keys = {kr.pk: f"score-due:{kr.pk}" for kr in krs}
+        sent = set(
+            OutgoingEmail.objects.filter(key__in=keys.values()).values_list("key", flat=True)
+        )
+        krs = [kr for kr in krs if keys[kr.pk] not in sent]
+        leads = _leads_by_unit({kr.objective.unit_id for kr in krs})
+        specs = [
+            EmailSpec(
+                key=keys[kr.pk],
+                to=kr.owner.email,
+                template="score_due",
+                user_id=kr.owner.pk,
+                context={
+                    "person": kr.owner,
+                    "key_result": kr,
+                    "unit": kr.objective.unit,
+                    "cycle": kr.objective.cycle,
+                    "leads": leads.get(kr.objective.unit_id, []),
+                    "key_result_url": absolute_url(
+                        reverse("cycles:key-result-detail", args=[kr.pk])
+                    ),
+                    "scoring_url": absolute_url(
+                        reverse("cycles:unit-scoring", args=[kr.objective.unit_id])
+                        + f"?cycle={kr.objective.cycle_id}#kr-{kr.pk}"
+                    ),
+                },
+            )
+            for kr in krs
+        ]
+        email_queue_many(specs)
+    return len(specs)
+
+
+def _leads_by_unit(unit_ids: set[int]) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = defaultdict(list)
+    for unit_id, name in (
+        Membership.objects.filter(unit_id__in=unit_ids, role=Membership.Role.LEAD)
+        .order_by("user__name")
+        .values_list("unit_id", "user__name")
+    ):
+        found[unit_id].append(name)
+    return found
+
+
+# Retrospectives ------------------------------------------------------------------------------
+
+
+def _require_retro_open(cycle: Cycle) -> None:
+    if not cycle.is_retro_open:
+        raise ValidationError(
+            f"{cycle} is in its {cycle.get_phase_display().lower()} phase: the retrospective "
+            "is written in the scoring and retrospective phases."
+        )
+
+
+@dataclass(frozen=True)
+class MarkInput:
+    """The team's verdict on one key result, as the retrospective form sends it."""
+
+    calibration: str = ""
+    moved_not_objective: bool = False
+    note: str = ""
+
+
+@transaction.atomic
+def retrospective_save(
+    *,
+    unit: OrgUnit,
+    cycle: Cycle,
+    by: User | None,
+    learned: str = "",
+    badly_calibrated: str = "",
+    mattered_less: str = "",
+    wrong_assumptions: str = "",
+    marks: dict[int, MarkInput] | None = None,
+) -> Retrospective:
+    """Save a unit's retrospective: its answers and a calibration mark per key result (only
+    the unit's key results of that cycle). Leads of the unit and above, in the scoring and
+    retrospective phases. A fixed number of queries."""
+    require_perm(
+        by, "cycles.edit_retro", unit, "Only leads of this unit and above edit its retrospective."
+    )
+    _require_retro_open(cycle)
+    retro = Retrospective.objects.select_for_update().filter(
+        unit=unit, cycle=cycle
+    ).first() or Retrospective(unit=unit, cycle=cycle)
+    retro.learned = learned.strip()
+    retro.badly_calibrated = badly_calibrated.strip()
+    retro.mattered_less = mattered_less.strip()
+    retro.wrong_assumptions = wrong_assumptions.strip()
+    retro.updated_by = by
+    retro.full_clean(exclude=["unit", "cycle", "updated_by"], validate_unique=False)
+    retro.save()
+    if marks:
+        allowed = set(
+            KeyResult.objects.filter(
+                objective__unit=unit, objective__cycle=cycle, pk__in=list(marks)
+            ).values_list("pk", flat=True)
+        )
+        unknown = set(marks) - allowed
+        if unknown:
+            raise ValidationError("Those key results are not this unit's in this cycle.")
+        errors = {}
+        for mark in marks.values():
+            if mark.calibration and mark.calibration not in RetroMark.Calibration.values:
+                errors["marks"] = "Choose too easy, about right or too hard."
+            if len(mark.note) > 1000:
+                errors["marks"] = "Keep each note under 1,000 characters."
+        if errors:
+            raise ValidationError(errors)
+        existing = {m.key_result_id: m for m in RetroMark.objects.filter(key_result_id__in=allowed)}
+        new, changed = [], []
+        for kr_id, mark in marks.items():
+            row = existing.get(kr_id)
+            values = (mark.calibration, mark.moved_not_objective, mark.note.strip())
+            if row is None:
+                new.append(
+                    RetroMark(
+                        retrospective=retro,
+                        key_result_id=kr_id,
+                        calibration=values[0],
+                        moved_not_objective=values[1],
+                        note=values[2],
+                    )
+                )
+            elif (row.calibration, row.moved_not_objective, row.note) != values:
+                row.calibration, row.moved_not_objective, row.note = values
+                row.retrospective = retro
+                changed.append(row)
+        RetroMark.objects.bulk_create(new)
+        if changed:
+            RetroMark.objects.bulk_update(
+                changed, ["calibration", "moved_not_objective", "note", "retrospective"]
+            )
+    return retro
+
+
+def _retro_for(unit: OrgUnit, cycle: Cycle) -> Retrospective:
+    retro = Retrospective.objects.filter(unit=unit, cycle=cycle).first()
+    if retro is None:
+        retro = Retrospective.objects.create(unit=unit, cycle=cycle)
+    return retro
+
+
+@transaction.atomic
+def retrospective_set_done(
+    *, unit: OrgUnit, cycle: Cycle, by: User | None, done: bool = True
+) -> Retrospective:
+    """Mark the retrospective held (or open it again). From then on the organisation's
+    calibration page shows the unit's flags for the cycle."""
+    require_perm(
+        by, "cycles.edit_retro", unit, "Only leads of this unit and above edit its retrospective."
+    )
+    _require_retro_open(cycle)
+    retro = _retro_for(unit, cycle)
+    retro.done_at = timezone.now() if done else None
+    retro.updated_by = by
+    retro.save(update_fields=["done_at", "updated_by", "updated_at"])
+    return retro
+
+
+@transaction.atomic
+def retro_action_create(
+    *, unit: OrgUnit, cycle: Cycle, by: User | None, text: str, owner: User | None
+) -> RetroAction:
+    """Add an action to the unit's retrospective; it shows on the unit's setting page of the
+    next cycle."""
+    require_perm(
+        by, "cycles.edit_retro", unit, "Only leads of this unit and above edit its retrospective."
+    )
+    _require_retro_open(cycle)
+    text = text.strip()
+    errors = {}
+    if not text:
+        errors["text"] = "Say what the team will do."
+    if owner is None:
+        errors["owner"] = "Choose who owns it."
+    elif not owner.is_active:
+        errors["owner"] = "That person can no longer sign in: choose someone else."
+    if errors:
+        raise ValidationError(errors)
+    action = RetroAction(
+        retrospective=_retro_for(unit, cycle), text=text, owner=owner, created_by=by
+    )
+    action.full_clean(exclude=["retrospective", "owner", "created_by"])
+    action.save()
+    return action
+
+
+def _action_unit(action: RetroAction) -> OrgUnit:
+    return action.retrospective.unit
+
+
+@transaction.atomic
+def retro_action_set_done(*, action: RetroAction, by: User | None, done: bool) -> RetroAction:
+    """Tick an action off (or not), in any phase: actions are done in the next quarter. Its
+    owner may do it too."""
+    if by is not None and action.owner_id != by.pk:
+        require_perm(
+            by, "cycles.edit_retro", _action_unit(action), "Only the owner or the leads do this."
+        )
+    action.done = done
+    action.save(update_fields=["done"])
+    return action
+
+
+@transaction.atomic
+def retro_action_delete(*, action: RetroAction, by: User | None) -> None:
+    require_perm(
+        by,
+        "cycles.edit_retro",
+        _action_unit(action),
+        "Only leads of this unit and above edit its retrospective.",
+    )
+    _require_retro_open(action.retrospective.cycle)
+    action.delete()

@@ -152,9 +152,7 @@ def build_rows(
     for kr in krs:
         state = services.due_state(kr, cadences, now)
         due = state.is_due(now)
-        can = kr.objective.cycle.phase in services.CHECK_IN_PHASES and user.has_perm(
-            "cycles.check_in", kr
-        )
+        can = services.check_in_open(kr) and user.has_perm("cycles.check_in", kr)
         row = Row(kr=kr, state=state, due=due, can_check_in=can, trend=trend(values.get(kr.pk, [])))
         if can and ((due and open_due) or forms_for_all):
             row.form = check_in_form(kr, units)
@@ -360,7 +358,7 @@ def _key_result_page(
 ) -> HttpResponse:
     now = timezone.now()
     cycle = kr.objective.cycle
-    can = cycle.phase in services.CHECK_IN_PHASES and request.user.has_perm("cycles.check_in", kr)
+    can = services.check_in_open(kr) and request.user.has_perm("cycles.check_in", kr)
     history = list(
         kr.check_ins.select_related("author", "blocker_unit").order_by("created_at", "pk")
     )
