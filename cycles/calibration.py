@@ -277,6 +277,12 @@ class ProcessCost:
         return self.hours / HOURS_PER_DAY
 
     @property
+    def top(self) -> CostLine | None:
+        """The activity that took the most time."""
+        lines = [line for line in self.lines if line.count]
+        return max(lines, key=lambda line: line.hours) if lines else None
+
+    @property
     def verdict(self) -> str:
         low, high = BUDGET_DAYS
         if self.days > high:

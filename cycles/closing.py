@@ -82,6 +82,8 @@ class Row:
     signals: list[str] = field(default_factory=list)
     form: Any = None  # the override form, where the person may score
     fields: dict[str, Any] = field(default_factory=dict)  # retrospective form fields
+    error: str = ""  # a refused action, shown in the row
+    saved: bool = False  # just scored: the page moves the focus on from here
 
     @property
     def dom_id(self) -> str:
@@ -117,6 +119,16 @@ class Row:
         if self.record is None:
             return ""
         return SUGGESTED_MARK[self.group]
+
+    @property
+    def suggested_mark_label(self) -> str:
+        mark = self.suggested_mark
+        return RetroMark.Calibration(mark).label if mark else ""
+
+    @property
+    def also(self) -> list[str]:
+        """The titles of what else the data says, beyond the group the row is sorted into."""
+        return [GROUPS[code][0] for code in self.signals[1:]]
 
     @property
     def value_story(self) -> str:

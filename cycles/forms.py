@@ -14,7 +14,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from accounts.models import OrgUnit
-from cycles.models import Cadence, CheckIn, ReminderSettings
+from cycles.models import Cadence, CheckIn, Cycle, ReminderSettings, RetroMark, Score
+from cycles.scoring import SCORES
 
 TEXT_LIMIT = CheckIn.TEXT_LIMIT
 TOO_LONG = (
@@ -234,3 +235,166 @@ class ReminderSettingsForm(forms.Form):
             elif until < self.today:
                 self.add_error("paused_until", "Choose a date from today on.")
         return data
+
+
+# Scoring, retrospectives, cycles -------------------------------------------------------------
+
+SCORE_CHOICES = [("", "Choose…")] + [(f"{s:.1f}", f"{s:.1f}") for s in SCORES]
+
+
+class ScoreForm(forms.Form):
+    """A score other than the suggestion, with its reason. Prefixed per key result."""
+
+    score = forms.ChoiceField(
+        label="Score",
+        choices=SCORE_CHOICES,
+        error_messages={"required": "Choose a score from 0.0 to 1.0."},
+    )
+    reason = forms.ChoiceField(
+        label="Why it differs from the suggestion",
+        required=False,
+        choices=[("", "Choose a reason…"), *Score.Reason.choices],
+    )
+    reason_text = forms.CharField(
+        label="In a few words",
+        required=False,
+        max_length=300,
+        error_messages={"max_length": TOO_LONG},
+        help_text="Shown beside the score wherever it appears.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    def __init__(self, *args: Any, suggested: Decimal | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.suggested = suggested
+        if suggested is None:
+            self.fields["reason"].label = "Reason (optional)"
+            self.fields["reason_text"].help_text = (
+                "Nothing could be suggested, so this is your judgement: a few words help the "
+                "retrospective."
+            )
+
+    def clean_score(self) -> Decimal:
+        return Decimal(self.cleaned_data["score"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        score, reason = data.get("score"), data.get("reason")
+        overridden = self.suggested is not None and score is not None and score != self.suggested
+        if overridden and not reason and "reason" not in self.errors:
+            self.add_error(
+                "reason", f"Say why the score differs from the suggested {self.suggested:.1f}."
+            )
+        if (
+            reason == Score.Reason.OTHER
+            and not (data.get("reason_text") or "").strip()
+            and "reason_text" not in self.errors
+        ):
+            self.add_error("reason_text", "Say what the other reason is.")
+        return data
+
+
+RETRO_QUESTIONS = [
+    ("learned", "What did we learn?", "What would you tell the team that sets these next?"),
+    (
+        "badly_calibrated",
+        "Which key results were badly calibrated, and why?",
+        "The marks below record the verdict on each; say here what made them too easy or too hard.",
+    ),
+    (
+        "mattered_less",
+        "Which objectives mattered less than we thought?",
+        "And which mattered more.",
+    ),
+    ("wrong_assumptions", "Which working assumptions were wrong?", ""),
+]
+
+
+class RetroForm(forms.Form):
+    """The retrospective's questions and, per key result, its calibration mark, whether its
+    number moved while its objective did not, and a note for the next key result on its
+    metric."""
+
+    def __init__(self, *args: Any, key_results: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, label, help_text in RETRO_QUESTIONS:
+            self.fields[name] = forms.CharField(
+                label=label,
+                required=False,
+                max_length=4000,
+                help_text=help_text,
+                error_messages={"max_length": TOO_LONG},
+                widget=forms.Textarea(attrs={"rows": 3}),
+            )
+        self.kr_ids = [kr.pk for kr in key_results]
+        for kr in key_results:
+            self.fields[f"cal_{kr.pk}"] = forms.ChoiceField(
+                label="Calibration",
+                required=False,
+                choices=RetroMark.Calibration.choices,
+                widget=forms.RadioSelect,
+            )
+            self.fields[f"moved_{kr.pk}"] = forms.BooleanField(
+                label="The number moved, but the objective did not", required=False
+            )
+            metric = f" on {kr.metric.name}" if kr.metric_id and kr.metric else ""
+            self.fields[f"note_{kr.pk}"] = forms.CharField(
+                label="Note for next time",
+                required=False,
+                max_length=1000,
+                error_messages={"max_length": TOO_LONG},
+                help_text=f"Shown when the next key result{metric} is drafted." if metric else "",
+                widget=forms.Textarea(attrs={"rows": 1}),
+            )
+
+    def marks(self) -> dict[int, Any]:
+        from cycles.services import MarkInput
+
+        data = self.cleaned_data
+        return {
+            pk: MarkInput(
+                calibration=data.get(f"cal_{pk}") or "",
+                moved_not_objective=bool(data.get(f"moved_{pk}")),
+                note=data.get(f"note_{pk}") or "",
+            )
+            for pk in self.kr_ids
+        }
+
+    def answers(self) -> dict[str, str]:
+        return {name: self.cleaned_data.get(name) or "" for name, _, _ in RETRO_QUESTIONS}
+
+
+class RetroActionForm(forms.Form):
+    text = forms.CharField(
+        label="Action",
+        max_length=300,
+        error_messages={
+            "required": "Say what the team will do differently.",
+            "max_length": TOO_LONG,
+        },
+        help_text="Shown on the unit's setting page next quarter.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    owner = forms.ModelChoiceField(
+        label="Owner",
+        queryset=None,
+        empty_label="Choose who owns it…",
+        error_messages={
+            "required": "Choose who owns it.",
+            "invalid_choice": "Choose someone from the list.",
+        },
+    )
+
+    def __init__(self, *args: Any, people: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = people
+
+
+class PhaseForm(forms.Form):
+    phase = forms.ChoiceField(label="Phase", choices=Cycle.Phase.choices)
+    hold = forms.BooleanField(
+        label="Hold it there",
+        required=False,
+        help_text="The nightly schedule will not move it on until you release it. Moving a "
+        "cycle back always holds it.",
+    )

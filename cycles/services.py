@@ -1083,7 +1083,6 @@ def cycle_create_next(*, by: User | None, today: date | None = None) -> Cycle:
     cycle.phase = cycle.scheduled_phase(today)
     cycle.full_clean()
     cycle.save()
-    PhaseChange.objects.create(cycle=cycle, from_phase=cycle.phase, to_phase=cycle.phase, by=by)
     return cycle
 
 

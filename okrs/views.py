@@ -210,6 +210,7 @@ def render_objective_page(
         "okrs/objective_detail.html",
         {
             "objective": objective,
+            "cycle": objective.cycle,
             "can_edit": user.has_perm("okrs.change_objective", objective) and not closed,
             "can_agree": user.has_perm("okrs.agree_objective", objective) and not closed,
             "can_comment": user.has_perm("okrs.comment_objective", objective),

@@ -63,6 +63,7 @@ def test_navigation_is_usable_at_phone_width(page: Page, live_server: Any, org: 
         "My key results",
         "Organisation",
         "Alignment",
+        "Calibration",
     ]
     for link in links + [page.get_by_role("button", name="Sign out")]:
         expect(link).to_be_in_viewport()
