@@ -135,6 +135,8 @@ class KeyResultRow:
     blocker_unit_id: int | None
     blocker_unit_name: str | None
     score: Decimal | None
+    # How the score came about (an override's reason), shown beside it.
+    score_note: str = ""
     progress: float | None = None
     stale: bool = False
     output: bool = False
@@ -883,7 +885,8 @@ def load_key_results(objective_ids: Iterable[int], today: date) -> dict[int, lis
         f"""SELECT k.id, k.objective_id, k.statement, k.unit, k.direction, k.baseline_value,
                    k.target, k.current_value, k.confidence, k.checked_in_at, k.check_in_due_on,
                    k.blocker, k.blocker_unit_id,
-                   (SELECT u.name FROM {unit} u WHERE u.id = k.blocker_unit_id), k.score
+                   (SELECT u.name FROM {unit} u WHERE u.id = k.blocker_unit_id), k.score,
+                   k.score_note
             FROM {kr} k WHERE {where} ORDER BY k.objective_id, k.{order}, k.id""",
         params,
     ):

@@ -115,6 +115,8 @@ def key_result(kr: KeyResultView) -> str:
         out.append(f' <span class="muted">Next check-in by {kr.due_text}</span>')
     if kr.score_text:
         out.append(f" <span>Score {kr.score_text}</span>")
+        if kr.score_note:
+            out.append(f' <span class="score-note">{esc(kr.score_note)}</span>')
     if kr.no_baseline:
         out.append(' <span class="flag flag--no-baseline">No baseline</span>')
     if kr.output:

@@ -99,6 +99,7 @@ class KeyResultView:
     blocker: str
     blocker_unit: str
     score_text: str
+    score_note: str
     no_baseline: bool
     output: bool
 
@@ -124,6 +125,7 @@ def key_result_view(kr: KeyResultRow) -> KeyResultView:
         blocker=kr.blocker,
         blocker_unit=kr.blocker_unit_name or "",
         score_text=_score(kr.score),
+        score_note=kr.score_note,
         no_baseline=kr.baseline is None,
         output=kr.output,
     )

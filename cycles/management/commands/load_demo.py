@@ -5,7 +5,8 @@ file the password "demo" (the Makefile prints the logins), then gives the demo's
 check-in history (cycles.demo): one check-in per due date since the quarter began, ending on the
 file's current value and confidence, with a couple of open blockers, and a couple of people
 (engineer@example.com among them) not yet checked in for the current period, so that
-`send_due_reminders` has someone to remind.
+`send_due_reminders` has someone to remind. Then two closed quarters before it (2026 Q2 and Q3,
+cycles.demo_history), scored, with check-ins and retrospectives, for the calibration pages.
 
 Running it again imports nothing new, leaves passwords that already are "demo" alone and adds no
 check-ins to key results that have some (it only restores the key results' current values from
@@ -26,6 +27,7 @@ from django.utils import timezone
 
 from accounts.models import User, normalize_email
 from cycles.demo import demo_check_ins_create
+from cycles.demo_history import demo_past_cycles_create
 from okrs import importer
 
 DEMO_FILE = Path(importer.__file__).resolve().parent / "demo" / "demo-organisation.json"
@@ -72,6 +74,7 @@ class Command(BaseCommand):
                 emails = [normalize_email(p["email"]) for p in raw.get("people", [])]
                 passwords = demo_passwords_set(emails)
                 history = demo_check_ins_create(cycle_name=raw["cycle"]["name"], now=timezone.now())
+                past = demo_past_cycles_create(current_cycle_name=raw["cycle"]["name"])
         except importer.ImportRejected as exc:
             raise CommandError(
                 "The demo organisation could not be loaded (is another organisation already "
@@ -94,4 +97,10 @@ class Command(BaseCommand):
             f"{'' if history.created else ' (their history was already there)'}; "
             f"{history.due_people} {'person is' if history.due_people == 1 else 'people are'} "
             "due for a check-in now (`manage.py send_due_reminders` reminds them)."
+        )
+        self.stdout.write(
+            f"Past quarters: {past.cycles} added, with {past.key_results} scored key results, "
+            f"{past.check_ins} check-ins and their retrospectives"
+            if past.cycles
+            else "Past quarters: already there (2026 Q2 and Q3, closed, scored, with retros)."
         )
