@@ -140,6 +140,46 @@ def _engineers_unsubscribe(org: Org) -> dict[str, Any]:
     return {"token": unsubscribe_token(user_id=org.engineer.pk)}
 
 
+def _scoring(org: Org) -> None:
+    """Move the org's cycle into scoring, where scores and retrospectives are written."""
+    from cycles.models import Cycle
+
+    Cycle.objects.filter(pk=org.cycle.pk).update(phase=Cycle.Phase.SCORING)
+
+
+def _team_in_scoring(org: Org) -> dict[str, Any]:
+    _scoring(org)
+    return {"pk": org.team.pk}
+
+
+def _kr_in_scoring(org: Org) -> dict[str, Any]:
+    from tests.cycles.helpers import check_in
+
+    check_in(org.key_result, value="1.5", confidence=70)
+    _scoring(org)
+    return {"pk": org.key_result.pk}
+
+
+def _engineers_action(org: Org) -> dict[str, Any]:
+    from cycles.models import RetroAction, Retrospective
+
+    retro = Retrospective.objects.create(unit=org.team, cycle=org.cycle)
+    _scoring(org)
+    action = RetroAction.objects.create(retrospective=retro, text="Fix it", owner=org.engineer)
+    return {"pk": action.pk}
+
+
+# Org admins only (plain POSTs that work redirect).
+ADMIN_WRITE = {
+    "admin": 302,
+    "leader": 403,
+    "lead": 403,
+    "engineer": 403,
+    "outsider": 403,
+    "anonymous": 302,
+}
+
+
 ROUTES: list[Route] = [
     Route("okrs:unit-detail", lambda o: {"pk": o.team.pk}, READ_BY_ALL),
     Route("okrs:objective-detail", lambda o: {"pk": o.objective.pk}, READ_BY_ALL),
@@ -315,6 +355,63 @@ ROUTES: list[Route] = [
         method="post",
         data=lambda o: {"List-Unsubscribe": "One-Click"},
     ),
+    # Scoring and retrospectives: everyone reads; the unit's leads and the leads above write.
+    Route("cycles:unit-scoring", lambda o: {"pk": o.team.pk}, READ_BY_ALL),
+    Route("cycles:unit-scoring", _team_in_scoring, READ_BY_ALL),
+    Route("cycles:unit-scoring-accept-all", _team_in_scoring, LEADS_WRITE, method="post"),
+    Route(
+        "cycles:key-result-score",
+        _kr_in_scoring,
+        LEADS_WRITE,
+        method="post",
+        data=lambda o: {"action": "accept"},
+    ),
+    Route(
+        "cycles:key-result-score",
+        _kr_in_scoring,
+        LEADS_WRITE,
+        method="post",
+        data=lambda o: {
+            "action": "score",
+            f"kr{o.key_result.pk}-score": "0.3",
+            f"kr{o.key_result.pk}-reason": "metric_wrong",
+        },
+    ),
+    Route("cycles:unit-retro", _team_in_scoring, READ_BY_ALL),
+    Route(
+        "cycles:unit-retro",
+        _team_in_scoring,
+        LEADS_WRITE,
+        method="post",
+        data=lambda o: {"learned": "Baselines first."},
+    ),
+    Route("cycles:unit-retro-done", _team_in_scoring, LEADS_WRITE, method="post"),
+    Route(
+        "cycles:retro-action-create",
+        _team_in_scoring,
+        LEADS_WRITE,
+        method="post",
+        data=lambda o: {"text": "Measure before setting", "owner": str(o.engineer.pk)},
+    ),
+    # The action's owner (the engineer) ticks it off too.
+    Route(
+        "cycles:retro-action-update",
+        _engineers_action,
+        {**LEADS_WRITE, "engineer": 302},
+        method="post",
+        data=lambda o: {"done": "1"},
+    ),
+    Route("cycles:retro-action-delete", _engineers_action, LEADS_WRITE, method="post"),
+    Route("cycles:unit-calibration", lambda o: {"pk": o.team.pk}, READ_BY_ALL),
+    # Phases: org admins only.
+    Route(
+        "cycles:cycle-phase",
+        lambda o: {"pk": o.cycle.pk},
+        ADMIN_WRITE,
+        method="post",
+        data=lambda o: {"advance": "1"},
+    ),
+    Route("cycles:cycle-release", lambda o: {"pk": o.cycle.pk}, ADMIN_WRITE, method="post"),
     # Development only: 404 unless DEBUG is on.
     Route(
         "mailbox-detail",

@@ -59,8 +59,13 @@ MATRIX: list[tuple[str, str, Callable[[Org], Any], tuple[bool, ...]]] = [
     ("cycles.edit_cadence", "another team", lambda o: o.other_team, (T, T, F, F, F)),
     ("cycles.view_reminder_delivery", "the team", lambda o: o.team, (T, T, T, F, F)),
     ("cycles.view_reminder_delivery", "another team", lambda o: o.other_team, (T, T, F, F, F)),
+    # Scores and retrospectives: the unit's leads and the leads above; everyone reads.
     ("cycles.score_unit", "the team", lambda o: o.team, (T, T, T, F, F)),
+    ("cycles.score_unit", "the engineer's key result", lambda o: o.key_result, (T, T, T, F, F)),
+    ("cycles.score_unit", "another team", lambda o: o.other_team, (T, T, F, F, F)),
+    ("cycles.score_unit", "the company", lambda o: o.company, (T, T, F, F, F)),
     ("cycles.edit_retro", "the team", lambda o: o.team, (T, T, T, F, F)),
+    ("cycles.edit_retro", "another team", lambda o: o.other_team, (T, T, F, F, F)),
     ("accounts.invite", "nothing", lambda o: None, (T, F, F, F, F)),
     ("cycles.manage_cycles", "nothing", lambda o: None, (T, F, F, F, F)),
 ]

@@ -89,12 +89,13 @@ def _count(client, method: str, url: str, n: int, django_assert_num_queries, **k
 
 
 # name: (persona, method, url, request kwargs, queries) -- session and user first, then the
-# view's own (see each view's docstring and the comments here).
+# view's own (see each view's docstring and the comments here), and on full pages the cycle
+# banner's personal hint (cycles.hints: one query).
 def _pages(org: Org, token: str) -> dict:
     kr = org.key_result
     return {
         # cycles, key results, units (choices), tree, cadences, trend values
-        "my-key-results": ("engineer", "get", reverse("cycles:my-key-results"), {}, 8),
+        "my-key-results": ("engineer", "get", reverse("cycles:my-key-results"), {}, 9),
         "my-key-results summary (htmx)": (
             "engineer",
             "get",
@@ -109,7 +110,7 @@ def _pages(org: Org, token: str) -> dict:
             "get",
             reverse("cycles:key-result-detail", args=[kr.pk]),
             {},
-            10,
+            11,
         ),
         # key result, units, tree, cadences, trend values
         "check-in form (htmx)": (
@@ -126,12 +127,12 @@ def _pages(org: Org, token: str) -> dict:
             "get",
             reverse("cycles:unit-check-ins", args=[org.team.pk]),
             {},
-            11,
+            12,
         ),
         # unit, memberships + tree, tree, cadences, cycles
-        "unit-cadence": ("lead", "get", reverse("cycles:unit-cadence", args=[org.team.pk]), {}, 8),
+        "unit-cadence": ("lead", "get", reverse("cycles:unit-cadence", args=[org.team.pk]), {}, 9),
         # settings, recent reminders, cycles (the banner)
-        "reminder-settings": ("engineer", "get", reverse("cycles:reminder-settings"), {}, 5),
+        "reminder-settings": ("engineer", "get", reverse("cycles:reminder-settings"), {}, 6),
         # no session user: reminder, its key results, units, tree, cadences, trend values
         "reminder-link": ("anonymous", "get", reverse("cycles:reminder-link", args=[token]), {}, 6),
         # the person

@@ -201,7 +201,8 @@ ENDPOINTS = {
     # unit, cycle, objectives + key results + links + dependencies, memberships and tree
     # (rights), focus reason, incoming, previous cycle + its objectives + key results, cycle
     # picker, owners for the create form, the banner's current cycle
-    "setting-page": Endpoint(_setting_url, 18, htmx=False),
+    # ... + the banner's personal hint and the last retrospective's actions (cycles' slot)
+    "setting-page": Endpoint(_setting_url, 20, htmx=False),
     "focus-refresh": Endpoint(_in_cycle("focus-reason"), 8),
     "focus-save": Endpoint(
         _in_cycle("focus-reason"), 16, method="post", data=lambda s, x: {"reason": "An audit"}
@@ -237,8 +238,9 @@ ENDPOINTS = {
     ),
     "objective-delete-confirm": Endpoint(_url("objective-delete", _fresh), 6, fresh=_draft),
     # Deleting reaches cycles' tables too (each key result's check-ins, which protect it,
-    # its schedule and its reminders): three queries of Django's deletion collector.
-    "objective-delete": Endpoint(_url("objective-delete", _fresh), 21, method="post", fresh=_draft),
+    # its schedule, its reminders, its score and its retrospective mark): five queries of
+    # Django's deletion collector.
+    "objective-delete": Endpoint(_url("objective-delete", _fresh), 23, method="post", fresh=_draft),
     "objective-propose": Endpoint(
         _url("objective-propose", _fresh), 28, method="post", fresh=_draft
     ),
@@ -263,7 +265,7 @@ ENDPOINTS = {
         fresh=lambda s: _draft(s, "proposed"),
         persona="function_lead",
     ),
-    "objective-page": Endpoint(_url("objective-detail", _objective), 12, htmx=False),
+    "objective-page": Endpoint(_url("objective-detail", _objective), 13, htmx=False),
     "comment-add": Endpoint(
         _url("objective-comment-add", _objective),
         23,
@@ -323,11 +325,11 @@ ENDPOINTS = {
             reverse("okrs:key-result-metric", args=[s.objective.pk])
             + f"?prefix=p&p-metric={MetricFactory(last_value=3).pk}"
         ),
-        8,
+        9,  # with the notes pinned to the metric (cycles' slot)
     ),
     "key-result-delete": Endpoint(
         _url("key-result-delete", _fresh),
-        13,  # with the deletion collector's three in cycles (see objective-delete)
+        15,  # with the deletion collector's five in cycles (see objective-delete)
         method="post",
         fresh=lambda s: KeyResultFactory(objective=s.objective),
     ),
