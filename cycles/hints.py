@@ -55,7 +55,7 @@ def hint_for(user: Any, cycle: Cycle | None) -> Hint | None:
         if counts["due"]:
             n = counts["due"]
             return Hint(
-                f"{n} of your key result{'s are' if n != 1 else ' is'} due.",
+                f"{n} of your key results {'is' if n == 1 else 'are'} due.",
                 "Check in",
                 reverse("cycles:my-key-results"),
             )

@@ -1206,7 +1206,11 @@ def key_result_score(
         scored_by=by,
         scored_at=at or timezone.now(),
     )
-    row.full_clean(exclude=["key_result", "scored_by"], validate_unique=False)
+    # Field validation only: the constraints' rules were checked above (a query each to ask
+    # the database again), and the database enforces them anyway.
+    row.full_clean(
+        exclude=["key_result", "scored_by"], validate_unique=False, validate_constraints=False
+    )
     Score.objects.filter(key_result=kr).delete()
     row.save(force_insert=True)
     KeyResult.objects.filter(pk=kr.pk).update(score=score, score_note=row.note())
@@ -1384,7 +1388,9 @@ def retrospective_save(
     retro.mattered_less = mattered_less.strip()
     retro.wrong_assumptions = wrong_assumptions.strip()
     retro.updated_by = by
-    retro.full_clean(exclude=["unit", "cycle", "updated_by"], validate_unique=False)
+    retro.full_clean(
+        exclude=["unit", "cycle", "updated_by"], validate_unique=False, validate_constraints=False
+    )
     retro.save()
     if marks:
         allowed = set(
