@@ -538,3 +538,17 @@ def test_the_banner_says_what_the_phase_asks_of_the_person(client, org: Org) -> 
     Cycle.objects.filter(pk=org.cycle.pk).update(phase="retro")
     client.force_login(org.leader)
     assert "Run the retrospective of Acme</a>" in client.get(reverse("home")).content.decode()
+
+
+def test_the_django_admin_advances_a_phase_through_the_service(client, org: Org) -> None:
+    client.force_login(org.admin)
+    response = client.post(
+        reverse("admin:cycles_cycle_changelist"),
+        {"action": "advance_phase", "_selected_action": [org.cycle.pk]},
+    )
+    assert response.status_code == 302
+    org.cycle.refresh_from_db()
+    assert org.cycle.phase == "scoring"
+    from cycles.models import PhaseChange
+
+    assert PhaseChange.objects.get().by == org.admin
