@@ -6,7 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from cycles.hints import hint_for
+from cycles.hints import hints_for
 from okrs.views import current_cycle
 
 
@@ -16,8 +16,8 @@ def site(request: HttpRequest) -> dict[str, object]:
     return {
         "current_cycle": SimpleLazyObject(lambda: current_cycle(request)),
         # What the phase asks of this person (one query, only on pages showing the banner).
-        "cycle_hint": SimpleLazyObject(
-            lambda: hint_for(getattr(request, "user", None), current_cycle(request))
+        "cycle_hints": SimpleLazyObject(
+            lambda: hints_for(getattr(request, "user", None), current_cycle(request))
         ),
         "debug_mailbox": settings.DEBUG
         and settings.EMAIL_BACKEND == "config.mailbox.MailboxBackend",

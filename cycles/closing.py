@@ -274,6 +274,9 @@ def load_closing(*, unit: OrgUnit, cycle: Cycle, today: date, with_retro: bool =
             history = histories.get(kr.pk, [])
             latest = history[-1][1] if history else None
             record = getattr(kr, "scoring", None)
+            if record is None and kr.score is not None:
+                # A score that arrived without its record (an import): shown as given.
+                record = Score(key_result=kr, score=kr.score, suggested=None, scored_at=None)
             confidences = [c for c, _ in history]
             row = Row(
                 kr=kr,

@@ -552,3 +552,29 @@ def test_the_django_admin_advances_a_phase_through_the_service(client, org: Org)
     from cycles.models import PhaseChange
 
     assert PhaseChange.objects.get().by == org.admin
+
+
+def test_in_january_the_banner_asks_leads_to_finish_the_last_quarter(client, org: Org) -> None:
+    Cycle.objects.filter(pk=org.cycle.pk).update(phase="scoring")
+    following = CycleFactory(
+        name="2027 Q1",
+        starts_on=date(2027, 1, 1),
+        ends_on=date(2027, 3, 31),
+        phase=Cycle.Phase.RUNNING,
+    )
+    with time_machine.travel(datetime(2027, 1, 4, 10, tzinfo=UTC), tick=False):
+        client.force_login(org.lead)
+        page = client.get(reverse("home")).content.decode()
+    assert "<strong>2027 Q1</strong>" in page
+    assert (
+        f'2026 Q4 is being scored: <a href="/units/{org.team.pk}/scoring/?cycle={org.cycle.pk}">'
+        "Score Payments</a>" in page
+    )
+    assert following.pk
+
+
+def test_an_imported_score_reads_as_scored(client, scoring: Org) -> None:
+    KeyResult.objects.filter(pk=scoring.key_result.pk).update(score=D("0.8"))
+    client.force_login(scoring.lead)
+    page = client.get(_scoring_url(scoring)).content.decode()
+    assert 'aria-label="Score 0.8"' in page and "1 of 1 key result scored" in page
