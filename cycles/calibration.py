@@ -285,9 +285,10 @@ class ProcessCost:
     @property
     def verdict(self) -> str:
         low, high = BUDGET_DAYS
-        if self.days > high:
+        days = round(self.days, 1)  # as the page shows it
+        if days > high:
             return "over the budget"
-        if self.days >= low:
+        if days >= low:
             return "within the budget"
         return "under the budget"
 

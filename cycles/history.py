@@ -200,7 +200,8 @@ def _facts(
             times,
             [t for t, _, _ in events],
             early_window=cadence.early_window,
-            created_at=created_at,
+            # A key result imported with its history existed from its first check-in.
+            created_at=min([created_at, *(t for t, _, _ in events[:1])]),
             now=now,
         )
         facts.append(
