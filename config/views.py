@@ -91,13 +91,11 @@ def mailbox_detail(request: HttpRequest, name: str) -> HttpResponse:
 # The HTML part of a message is someone else's markup: show it alone, sandboxed, with no script.
 @csp(
     {
-        "DIRECTIVES": {
-            "default-src": ["'none'"],
-            "style-src": ["'unsafe-inline'"],
-            "img-src": ["data:"],
-            "sandbox": [""],
-            "frame-ancestors": ["'self'"],
-        }
+        "default-src": ["'none'"],
+        "style-src": ["'unsafe-inline'"],
+        "img-src": ["data:"],
+        "sandbox": True,
+        "frame-ancestors": ["'self'"],
     }
 )
 @require_GET

@@ -348,7 +348,8 @@ METRIC_NOUNS = _words(
     turnaround happiness wellbeing burnout access secret leak leaked discovery
     discoverability findability relevance health faster slower cheaper quicker fewer lost rate
     ratio percentile mean median average on-time punctuality first-time reopen reopened repeat
-    regression contention saturation spike star participation depth"""
+    regression contention saturation spike star participation depth discrepancy mismatch
+    divergence inconsistency"""
 )
 # People outside the team whose behaviour is the outcome.
 OTHERS_NOUNS = _words(
@@ -1853,6 +1854,13 @@ def _area(metric: str) -> str:
 _DOMAINS: list[tuple[str, re.Pattern[str], str, str]] = [
     (_area(metric), re.compile(pattern), metric, verb)
     for pattern, metric, verb in [
+        # First: what a dashboard or report changes is who has to ask, whatever it is about
+        # (a "payment status dashboard" is not about checkout conversion).
+        (
+            r"\b(?:dashboards?|status pages?|reports?|reporting)\b",
+            "support tickets and questions about what it shows",
+            "Reduce",
+        ),
         (
             r"\b(?:mfa|2fa|phishing|access keys?|credentials?|admin access)\b",
             "account-takeover and credential-misuse incidents per quarter",
@@ -2417,6 +2425,8 @@ def summarise(reports: Iterable[Report]) -> str | None:
     outputs = sum(1 for r in items if r.kind == OUTPUT)
     no_baseline = sum(1 for r in items if "no_baseline" in r.codes)
     no_target = sum(1 for r in items if "no_target" in r.codes)
+    no_metric = sum(1 for r in items if "no_metric" in r.codes and r.kind != OUTPUT)
+    not_beyond = sum(1 for r in items if "target_not_beyond_baseline" in r.codes)
     parts = []
     if outputs:
         noun = "key result" if total == 1 else "key results"
@@ -2426,4 +2436,12 @@ def summarise(reports: Iterable[Report]) -> str | None:
         parts.append(f"{no_baseline} {'has' if no_baseline == 1 else 'have'} no baseline")
     if no_target:
         parts.append(f"{no_target} {'has' if no_target == 1 else 'have'} no numeric target")
+    if no_metric:
+        # Outputs name no metric almost by definition; counted once, as outputs, above.
+        parts.append(f"{no_metric} {'names' if no_metric == 1 else 'name'} no metric")
+    if not_beyond:
+        parts.append(
+            f"{not_beyond} {'has its' if not_beyond == 1 else 'have their'} target not beyond "
+            "the baseline"
+        )
     return "; ".join(parts) or None

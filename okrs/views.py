@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.http import AuthedRequest
@@ -97,6 +98,29 @@ def home(request: AuthedRequest) -> HttpResponse:
             )
             # Shown once, at the top, with who contributes; not again under "Your units".
             unit_objectives = [o for o in unit_objectives if o.unit.kind != OrgUnit.Kind.COMPANY]
+    waiting_objectives: list[Objective] = []
+    waiting_dependencies: list[Dependency] = []
+    if led:
+        led_ids = [m.unit_id for m in led]
+        # Proposals this person is asked to agree: their direct sub-units' (leads further up
+        # may agree too, and see them in the alignment tree), and the company's own.
+        waiting_objectives = list(
+            Objective.objects.filter(status=Objective.Status.PROPOSED)
+            .exclude(cycle__phase=Cycle.Phase.CLOSED)
+            .filter(
+                Q(unit__parent_id__in=led_ids)
+                | Q(unit_id__in=led_ids, unit__kind=OrgUnit.Kind.COMPANY)
+            )
+            .select_related("unit", "cycle")
+            .order_by("cycle__starts_on", "unit__name", "order")
+        )
+        waiting_dependencies = list(
+            Dependency.objects.filter(status=Dependency.Status.REQUESTED, provider_id__in=led_ids)
+            .exclude(objective__cycle__phase=Cycle.Phase.CLOSED)
+            .select_related("objective__unit", "objective__cycle", "provider")
+            .order_by("created_at")
+        )
+    today = timezone.localdate()
     return render(
         request,
         "okrs/home.html",
@@ -109,6 +133,14 @@ def home(request: AuthedRequest) -> HttpResponse:
             "is_leadership": bool(access and access.is_leadership),
             "setting_cycle": setting_cycle,
             "led_memberships": led,
+            "waiting_objectives": waiting_objectives,
+            "waiting_dependencies": waiting_dependencies,
+            # Their objectives are at the top already (company objectives, for leadership).
+            "shown_above": bool(company_objectives),
+            "due_count": sum(
+                1 for kr in my_key_results if kr.check_in_due_on and kr.check_in_due_on <= today
+            ),
+            "today": today,
         },
     )
 

@@ -223,3 +223,23 @@ def test_production_responses_carry_the_security_headers(tmp_path: Any) -> None:
     assert http["status"] == 301
     assert http["headers"]["Location"] == "https://quarterdeck.example.com/healthz"
     assert "Strict-Transport-Security" not in http["headers"]
+
+
+def test_mailbox_shows_an_emails_html_part_sandboxed(client, org, settings, tmp_path) -> None:
+    from django.core.mail import EmailMultiAlternatives
+
+    settings.DEBUG = True
+    settings.EMAIL_BACKEND = "config.mailbox.MailboxBackend"
+    settings.MAILBOX_DIR = tmp_path
+    message = EmailMultiAlternatives("Hello", "text part", to=["a@example.com"])
+    message.attach_alternative("<p>html part</p>", "text/html")
+    message.send()
+    client.force_login(org.engineer)
+    listing = client.get("/mailbox/")
+    name = listing.context["messages_"][0].name
+    assert client.get(f"/mailbox/{name}/").status_code == 200
+    response = client.get(f"/mailbox/{name}/html")
+    assert response.status_code == 200
+    assert b"<p>html part</p>" in response.content
+    policy = response["Content-Security-Policy"]
+    assert "sandbox" in policy and "default-src 'none'" in policy

@@ -87,3 +87,18 @@ def test_profile_refuses_an_unknown_time_zone_and_keeps_the_name(client, org: Or
     assert "Select a valid choice" in page and 'value="Typed Name"' in page
     org.lead.refresh_from_db()
     assert org.lead.time_zone == "Europe/Oslo"
+
+
+def test_an_expired_session_on_an_htmx_request_keeps_the_page(client, org: Org) -> None:
+    """htmx would paste a redirected sign-in page into the form; a 401 with a message
+    leaves what was typed in place (htmx does not swap 4xx)."""
+    url = reverse("okrs:unit-detail", args=[org.team.pk])
+    response = client.post(
+        url, {"title": "typed"}, headers={"HX-Request": "true", "HX-Current-URL": url}
+    )
+    assert response.status_code == 401
+    page = response.content.decode()
+    assert "data-alert" in page and "Your session has ended" in page
+    # Without htmx, the usual redirect to the sign-in page.
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith(SIGN_IN)

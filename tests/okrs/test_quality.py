@@ -617,3 +617,24 @@ def test_command_handles_a_byte_order_mark(tmp_path):
 def test_command_refuses_a_missing_file(tmp_path):
     with pytest.raises(CommandError, match="No such file"):
         call_command("check_key_results", str(tmp_path / "nope.txt"), stdout=io.StringIO())
+
+
+def test_summary_counts_every_finding_that_asks_for_a_second_look() -> None:
+    flat = check_key_result("Raise checkout conversion from 3.1% to 3.1%")
+    assert "target_not_beyond_baseline" in flat.codes
+    assert summarise([flat]) == "1 has its target not beyond the baseline"
+    vague = check_key_result("Reduce the pain of on-call")
+    assert "no_metric" in vague.codes and vague.kind != "output"
+    assert "1 names no metric" in summarise([vague])
+
+
+def test_a_count_of_defects_is_an_outcome_and_dashboards_get_relevant_advice() -> None:
+    # Found in the demo: a measured count of mismatches was read as work done.
+    report = check_key_result(
+        "Cut settlement discrepancies between the two pipelines from 35 to 0 a week"
+    )
+    assert report.kind == "outcome"
+    dashboard = check_key_result("Build a real-time payment status dashboard for merchants")
+    assert dashboard.kind == "output"
+    assert "checkout conversion" not in dashboard.suggestion
+    assert "support tickets and questions" in dashboard.suggestion

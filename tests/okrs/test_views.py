@@ -45,8 +45,9 @@ def _count(client, url, django_assert_num_queries, n: int):
 # banner's personal hint (cycles.hints: one query on every full page).
 PAGES = {
     # cycles, memberships (access), memberships (list), the cycle being set (for leads), my
-    # key results, unit objectives + their key results, company objectives + their key results
-    "home": (lambda o: reverse("home"), 12),
+    # key results, unit objectives + their key results, company objectives + their key results,
+    # proposals and dependency requests waiting for this lead
+    "home": (lambda o: reverse("home"), 14),
     # cycles, units with counts
     "unit-list": (lambda o: reverse("okrs:unit-list"), 5),
     # unit, membership+units for can_edit (2), cycles, objectives, key results, links up,
@@ -154,3 +155,40 @@ def test_unit_list_counts_objectives_and_people_separately(client, org: Org) -> 
     rows = {unit.name: unit for unit, _ in client.get(reverse("okrs:unit-list")).context["rows"]}
     # Two objectives and three people: the counts must not multiply each other.
     assert (rows["Payments"].objective_count, rows["Payments"].people_count) == (2, 3)
+
+
+def test_home_lists_what_waits_for_the_lead(client, org: Org) -> None:
+    from okrs.models import Objective
+
+    org.objective.status = Objective.Status.PROPOSED
+    org.objective.save()
+    Dependency.objects.create(
+        objective=org.objective, provider=org.function, description="Review the retry design"
+    )
+    client.force_login(org.function_lead)
+    page = client.get("/").content.decode()
+    assert "Waiting for you" in page
+    assert "Proposed for your agreement" in page and org.objective.title in page
+    assert "Asked of your unit" in page and "Review the retry design" in page
+    # The team's own lead is not asked to agree their own proposal.
+    client.force_login(org.lead)
+    assert "Proposed for your agreement" not in client.get("/").content.decode()
+
+
+def test_home_counts_key_results_due(client, org: Org) -> None:
+    import datetime
+
+    from django.utils import timezone
+
+    org.key_result.check_in_due_on = timezone.localdate() - datetime.timedelta(days=1)
+    org.key_result.save()
+    client.force_login(org.engineer)
+    page = client.get("/").content.decode()
+    assert "1 due</span>" in page
+
+
+def test_leaderships_home_does_not_call_the_company_empty(client, org: Org) -> None:
+    client.force_login(org.leader)
+    page = client.get("/").content.decode()
+    assert "have no objectives" not in page
+    assert "The company's objectives are shown above." in page
