@@ -107,4 +107,21 @@ def numbers_to_fill(data: Mapping[str, Any], report: Report) -> dict[str, str]:
     direction = getattr(report, "direction", None)
     if found and direction in KeyResult.Direction.values and not data.get("direction"):
         found["direction"] = direction
+    if found and not str(data.get("unit", "")).strip():
+        # "from 30% to 5%": without the unit the saved key result reads "30 -> 5".
+        for value in found.values():
+            match = re.search(
+                rf"(?<![\d.]){re.escape(value)}\s*({_UNITS})(?![\w%])", statement, re.IGNORECASE
+            )
+            if match:
+                found["unit"] = match.group(1)
+                break
     return found
+
+
+# Units a statement writes right after a number, as the form's unit field would hold them.
+_UNITS = (
+    r"%|ms|s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|days?|weeks?|months?|"
+    r"incidents?|pages?|tickets?|findings?|alerts?|requests?|errors?|builds?|deploys?|"
+    r"customers?|users?|merchants?|teams?|points?"
+)

@@ -9,6 +9,7 @@ invalid value to the server as "", so "12 ms" would vanish instead of getting a 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -47,6 +48,12 @@ class SettingForm(forms.Form):
                 self.add_error(name if name in self.fields else None, errors)
         else:
             self.add_error(None, error)
+
+
+def _plain(value: Decimal | None) -> str | None:
+    from okrs.templatetags.okrs import number
+
+    return None if value is None else number(value)
 
 
 def _number_field(label: str, help_text: str = "") -> forms.DecimalField:
@@ -278,10 +285,11 @@ class KeyResultForm(SettingForm):
             "metric": kr.metric_id,
             "unit": kr.unit,
             "direction": kr.direction,
-            "baseline_value": kr.baseline_value,
+            # As people write them: "0.6", not the column's "0.6000".
+            "baseline_value": _plain(kr.baseline_value),
             "baseline_measured_on": kr.baseline_measured_on,
             "baseline_source": kr.baseline_source,
-            "target": kr.target,
+            "target": _plain(kr.target),
             "owner": kr.owner_id,
             "measurement_ends_on": kr.measurement_ends_on,
             "version": kr.version,

@@ -275,9 +275,12 @@ def _reopen_if_agreed(objective: Objective, by: User | None) -> None:
     """An agreed objective whose content changes before its quarter starts goes back to
     "proposed", unless the person changing it could agree it themselves: an agreement covers
     what was agreed, not what was written afterwards."""
-    if by is None or objective.status != Objective.Status.AGREED or objective.is_locked():
+    if by is None or objective.is_locked() or by.has_perm("okrs.agree_objective", objective):
         return
-    if by.has_perm("okrs.agree_objective", objective):
+    if objective.status == Objective.Status.PROPOSED:
+        _note_change_while_proposed(objective, by)
+        return
+    if objective.status != Objective.Status.AGREED:
         return
     Objective.objects.filter(pk=objective.pk, status=Objective.Status.AGREED).update(
         status=Objective.Status.PROPOSED
@@ -296,6 +299,42 @@ def _reopen_if_agreed(objective: Objective, by: User | None) -> None:
         context={"objective": objective, "comment": comment, **_objective_urls(objective)},
         by=by,
     )
+
+
+def _note_change_while_proposed(objective: Objective, by: User) -> None:
+    """The people asked to agree should agree to what is there now, not to what was proposed:
+    the first change after a proposal says so in the thread and tells them (once per
+    proposal; later changes ride on the same note)."""
+    latest = (
+        objective.comments.filter(
+            kind__in=[ObjectiveComment.Kind.PROPOSED, ObjectiveComment.Kind.COMMENT]
+        )
+        .order_by("-created_at", "-pk")
+        .values_list("pk", "kind", "body")
+        .first()
+    )
+    if (
+        latest is not None
+        and latest[1] == ObjectiveComment.Kind.COMMENT
+        and latest[2].startswith(CHANGED_WHILE_PROPOSED)
+    ):
+        return
+    comment = _comment(
+        objective=objective,
+        kind=ObjectiveComment.Kind.COMMENT,
+        body=f"{CHANGED_WHILE_PROPOSED} look again before agreeing.",
+        by=by,
+    )
+    _notify(
+        people=approvers_of(objective),
+        key=f"objective-proposed:{comment.pk}",
+        template="objective_proposed",
+        context={"objective": objective, "comment": comment, **_objective_urls(objective)},
+        by=by,
+    )
+
+
+CHANGED_WHILE_PROPOSED = "Changed while waiting for agreement:"
 
 
 # Objectives -----------------------------------------------------------------------------------

@@ -888,8 +888,10 @@ def key_result_metric(request: AuthedRequest, pk: int) -> HttpResponse:
             data["baseline_value"] = number(metric.last_value)
             if metric.last_measured_on and not data.get("baseline_measured_on"):
                 data["baseline_measured_on"] = metric.last_measured_on.isoformat()
-        if not data.get("baseline_source", "").strip() and metric.source:
-            data["baseline_source"] = metric.source
+            # The source describes the value it came with: only beside a value filled here,
+            # never beside one the lead typed from somewhere else.
+            if not data.get("baseline_source", "").strip() and metric.source:
+                data["baseline_source"] = metric.source
     form = _kr_form(
         request,
         objective,

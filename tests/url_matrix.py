@@ -39,6 +39,14 @@ class Route:
     def __str__(self) -> str:
         return f"{self.method.upper()} {self.name}"
 
+    def status_for(self, persona: str) -> int:
+        """What the persona gets. Signed-out htmx requests get a 401 and a message instead of
+        the redirect to sign-in (accounts.middleware.SignInRequiredMiddleware)."""
+        status = self.expect[persona]
+        if persona == "anonymous" and status == 302 and self.headers.get("HX-Request"):
+            return 401
+        return status
+
 
 def _invitation_token(org: Org) -> dict[str, Any]:
     from accounts.models import OutgoingEmail

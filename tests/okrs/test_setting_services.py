@@ -150,6 +150,24 @@ def test_an_agreed_objective_edited_by_the_team_before_the_start_goes_back_to_pr
     assert setting.objective.status == Objective.Status.AGREED
 
 
+def test_changes_to_a_proposal_are_noted_once_and_the_approvers_told(setting: Setting) -> None:
+    org = setting.org
+    Objective.objects.filter(pk=setting.objective.pk).update(status=Objective.Status.PROPOSED)
+    setting.objective.refresh_from_db()
+    services.objective_update(objective=setting.objective, by=org.lead, version=1, title="New")
+    services.objective_update(objective=setting.objective, by=org.lead, version=2, title="Newer")
+    setting.objective.refresh_from_db()
+    assert setting.objective.status == Objective.Status.PROPOSED
+    notes = list(ObjectiveComment.objects.values_list("body", flat=True))
+    assert len(notes) == 1 and notes[0].startswith("Changed while waiting for agreement")
+    assert len(emails_to(org.function_lead.email)) == 1
+    # The approver's own edits need no note.
+    services.objective_update(
+        objective=setting.objective, by=org.function_lead, version=3, title="Newest"
+    )
+    assert ObjectiveComment.objects.count() == 1
+
+
 def test_a_locked_objective_cannot_be_deleted_but_a_draft_can(setting: Setting) -> None:
     setting.lock()
     with pytest.raises(ValidationError, match="stays on the record"):

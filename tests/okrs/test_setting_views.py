@@ -300,6 +300,12 @@ def test_the_numbers_in_the_statement_are_offered_for_the_empty_fields(
         url, {"prefix": "p", "p-statement": "Cut p95 latency from 2 s to 300 ms"}
     ).content.decode()
     assert "Fill in the numbers" not in converted
+    # A unit written beside the numbers comes along, so "30 -> 5" keeps its "%".
+    percent = lead.post(
+        url, {"prefix": "p", "p-statement": "Reduce failed payouts from 30% to 5%"}
+    ).content.decode()
+    offered = html.unescape(percent.split('data-fill="')[1].split('"', 1)[0])
+    assert json.loads(offered)["unit"] == "%"
 
 
 def test_an_output_is_flagged_while_typing_and_goes_when_rewritten(
@@ -336,10 +342,13 @@ def test_picking_a_known_metric_fills_the_baseline_where_empty(
     assert 'name="p-baseline_value" value="340"' in body
     assert 'value="2026-12-01"' in body and 'value="tickets"' in body
     assert "Zendesk: refund tag" in body and "Last measured: 340 tickets" in body
+    assert 'name="p-baseline_source" value="Zendesk: refund tag"' in body
     kept = lead.get(
         url, {"prefix": "p", "p-metric": metric.pk, "p-baseline_value": "333"}, headers=HTMX
     ).content.decode()
     assert 'name="p-baseline_value" value="333"' in kept
+    # The metric's source belongs to its value: not beside a baseline typed from elsewhere.
+    assert 'name="p-baseline_source" value="Zendesk: refund tag"' not in kept
 
 
 def test_a_new_metric_is_named_in_the_form(lead: Client, setting: Setting) -> None:
