@@ -9,6 +9,8 @@ table on the same page, and a title/desc inside the SVG.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -89,8 +91,13 @@ def key_result_chart(
     low, high = (min(values), max(values)) if values else (0.0, 1.0)
     if high == low:
         low, high = low - 1, high + 1
-    pad = (high - low) * 0.1
-    low, high = low - pad, high + pad
+    # Round numbers on the axis (0.1, 0.2, 0.3, not 0.105, 0.24, 0.375): a step of 1, 2, 2.5
+    # or 5 times a power of ten, and the range widened to whole steps around the data.
+    step = _nice_step((high - low) / 4)
+    low = math.floor(low / step) * step
+    high = math.ceil(high / step) * step
+    if high - low < step * 2:
+        high = low + step * 2
 
     def y_value(v: float) -> float:
         return TOP + PLOT_H * (1 - (v - low) / (high - low))
@@ -107,10 +114,10 @@ def key_result_chart(
         chart.confidence_points.append(
             Point(x(moment), y_confidence(confidence), f"{when}: confidence {confidence}%")
         )
-    step = (high - low) / 4
+    ticks = round((high - low) / step)
     chart.value_ticks = [
-        Tick(y_value(low + step * i), number(Decimal(str(round(low + step * i, 4)))))
-        for i in range(5)
+        Tick(y_value(low + step * i), number(Decimal(str(round(low + step * i, 6)))) + _unit(kr))
+        for i in range(ticks + 1)
     ]
     chart.confidence_ticks = [Tick(y_confidence(c), f"{c}%") for c in (0, 50, 100)]
     month = date(starts_on.year, starts_on.month, 1)
@@ -141,6 +148,16 @@ def key_result_chart(
     else:
         chart.description = "No check-ins yet."
     return chart
+
+
+def _nice_step(rough: float) -> float:
+    if rough <= 0:
+        return 1.0
+    power = 10 ** math.floor(math.log10(rough))
+    for multiple in (1, 2, 2.5, 5, 10):
+        if rough <= multiple * power:
+            return multiple * power
+    return 10 * power
 
 
 def _unit(kr: KeyResult) -> str:

@@ -219,7 +219,8 @@ class ReminderSettingsForm(forms.Form):
         required=False,
         help_text="Reminders start again the day after.",
         error_messages={"invalid": "Enter a date like 2026-12-24."},
-        widget=forms.DateInput(attrs={"type": "date"}),
+        # ISO, as <input type="date"> requires: the site's en-gb format would leave it empty.
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:

@@ -393,7 +393,9 @@ def _key_result_page(
             "history": list(reversed(history)),
             "corrected": corrected,
             "latest": latest,
-            "blockers": [c for c in reversed(history) if c.blocker],
+            # Earlier blockers: the open one is shown on its own, and a corrected check-in's
+            # blocker is replaced by its correction's.
+            "blockers": [c for c in reversed(effective[:-1]) if c.blocker],
             "state": state,
             "due": state.is_due(now),
             "chart": chart,

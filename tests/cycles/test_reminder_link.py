@@ -178,6 +178,9 @@ def test_someone_elses_link_while_signed_in_shows_nothing_of_it(client, org: Org
     assert response.status_code == 400
     assert "sent to someone else" in response.content.decode()
     assert org.key_result.statement not in response.content.decode()
+    # Already signed in: offered their own key results, not a sign-in button.
+    assert ">My key results</a>" in response.content.decode()
+    assert ">Sign in</a>" not in response.content.decode()
     client.force_login(org.engineer)
     assert client.get(reverse("cycles:reminder-link", args=[token])).status_code == 200
 

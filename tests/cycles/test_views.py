@@ -406,6 +406,29 @@ def test_correcting_the_latest_check_in(client, org: Org, due) -> None:
     assert "history__corrected" in page and ">correction<" in page
 
 
+def test_the_open_blocker_is_not_repeated_among_earlier_ones(client, org: Org, due) -> None:
+    check_in(
+        due,
+        confidence=50,
+        value="0.7",
+        blocker="Waiting on the card network",
+        at=NOW - timedelta(hours=3),
+    )
+    check_in(
+        due,
+        confidence=40,
+        value="0.6",
+        what_changed="Slower",
+        blocker="Vendor API quota",
+        at=NOW - timedelta(hours=2),
+    )
+    client.force_login(org.engineer)
+    page = client.get(reverse("cycles:key-result-detail", args=[due.pk])).content.decode()
+    assert "<strong>Open:</strong> Vendor API quota" in page
+    earlier = page.split("Named in earlier check-ins")[1].split("</ul>")[0]
+    assert "Waiting on the card network" in earlier and "Vendor API quota" not in earlier
+
+
 # Coverage and cadence ------------------------------------------------------------------------
 
 
@@ -486,6 +509,8 @@ def test_pausing_needs_an_end_date(client, org: Org) -> None:
     assert client.post(url, {"state": "paused", "paused_until": "2026-12-24"}).status_code == 302
     row = ReminderSettings.objects.get(user=org.engineer)
     assert (row.state, row.paused_until.isoformat()) == ("paused", "2026-12-24")
+    # Shown back as the date input needs it (ISO), so saving again unchanged works.
+    assert 'value="2026-12-24"' in client.get(url).content.decode()
     assert client.post(url, {"state": "off"}).status_code == 302
     assert ReminderSettings.objects.get(user=org.engineer).state == "off"
     # The profile page links here.
@@ -556,3 +581,23 @@ def test_a_check_in_through_the_link_costs_the_same_queries_at_two_sizes(
 
 
 LINK_CHECK_IN_QUERIES = 15
+
+
+def test_the_chart_axis_reads_in_round_numbers_with_the_unit(org: Org) -> None:
+    from datetime import date, datetime
+
+    from cycles.charts import key_result_chart
+
+    kr = org.key_result  # 0.8% -> 0.2%, a decrease
+    kr.baseline_value, kr.target, kr.unit = Decimal("0.6"), Decimal("0.15"), "%"
+    at = datetime(2026, 10, 20, tzinfo=UTC)
+    chart = key_result_chart(
+        kr,
+        [(at, Decimal("0.51"), 60), (at, Decimal("0.24"), 55)],
+        starts_on=date(2026, 10, 1),
+        ends_on=date(2026, 12, 31),
+        now=at,
+    )
+    labels = [t.label for t in chart.value_ticks]
+    assert labels == ["0%", "0.2%", "0.4%", "0.6%"]
+    assert all(len(label) <= 5 for label in labels)  # no 0.375, 0.645
