@@ -10,7 +10,6 @@ table on the same page, and a title/desc inside the SVG.
 from __future__ import annotations
 
 import math
-
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
