@@ -34,7 +34,7 @@ import re
 import unicodedata
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -1659,6 +1659,8 @@ class _Applier:
         if created or changed:
             _clean(kr, spec.where)
             kr.save()
+            if created:
+                _date_from_setting(kr, objective)
             if (
                 kr.metric_id
                 and kr.baseline_value is not None
@@ -1978,6 +1980,18 @@ def _export_key_result(kr: KeyResult) -> dict[str, Any]:
             "score": _number(kr.score),
         }
     )
+
+
+def _date_from_setting(kr: KeyResult, objective: Objective) -> None:
+    """An imported key result was set with its cycle, not on the day of the import: date it
+    from the setting window, so that one never checked in is due from the cycle's first due
+    date (cycles' cadence maths counts from a key result's creation) rather than escaping
+    the stale flag until the next one."""
+    cycle = objective.cycle
+    opened = datetime.combine(cycle.setting_opens_on, time.min, tzinfo=UTC)
+    if opened < kr.created_at:
+        KeyResult.objects.filter(pk=kr.pk).update(created_at=opened)
+        kr.created_at = opened
 
 
 def dumps(data: dict[str, Any]) -> str:

@@ -934,3 +934,11 @@ def test_demo_round_trips(tmp_path):
     import_data(tmp_path, first)
 
     assert export() == first
+
+
+def test_imported_key_results_date_from_their_cycles_setting_window(tmp_path):
+    """A key result imported mid-quarter was set with its cycle: one never checked in is due
+    from the first due date, not from the day of the import."""
+    import_data(tmp_path, doc_example())
+    kr = KeyResult.objects.select_related("objective__cycle").first()
+    assert kr.created_at.date() == kr.objective.cycle.setting_opens_on
