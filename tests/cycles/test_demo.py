@@ -58,10 +58,10 @@ def test_load_demo_twice_is_a_no_op_the_second_time():
     second = load_demo()
 
     assert first.startswith("Demo organisation loaded:") and "demo password set for 41" in first
-    assert "Check-ins: 4" in first and "2 people are due" in first
+    assert "Check-ins: 4" in first and "6 people are due" in first
     assert second.startswith("Demo organisation already loaded, nothing changed:")
     assert "demo password set for 0 people" in second
-    assert "Check-ins: 0 added" in second and "2 people are due" in second
+    assert "Check-ins: 0 added" in second and "6 people are due" in second
     assert db_state() == before  # passwords and check-ins included
     for email in [
         "admin@example.com",
@@ -134,7 +134,16 @@ def test_the_demo_has_open_blockers_naming_other_units_and_people_to_remind():
         )
         if kr.owner and services.due_state(kr, cadences, TODAY).is_due(TODAY)
     }
-    assert due_people == {"engineer@example.com", "marta.nowak@example.com"}
+    # Two people behind on the latest due date, and the owners of the demo's key results that
+    # were never checked in (due since the quarter's first due date).
+    never = {
+        kr.owner.email
+        for kr in KeyResult.objects.filter(
+            objective__cycle__name="2026 Q4", check_ins__isnull=True, owner__isnull=False
+        ).select_related("owner")
+    }
+    assert never and "lead@example.com" in never  # "Write runbooks for every payments alert"
+    assert due_people == {"engineer@example.com", "marta.nowak@example.com"} | never
     engineer = User.objects.get(email="engineer@example.com")
     assert KeyResult.objects.filter(owner=engineer, objective__cycle__name="2026 Q4").count() == 6
 
@@ -147,11 +156,14 @@ def test_send_due_reminders_after_the_demo_reminds_each_due_person_once(
     with django_capture_on_commit_callbacks(execute=True):
         call_command("send_due_reminders", stdout=out)
         call_command("send_due_reminders", stdout=out)
-    assert out.getvalue().count("reminded: ") == 2  # the second run: already reminded
-    assert set(Reminder.objects.values_list("user__email", "due_on")) == {
+    reminded = set(Reminder.objects.values_list("user__email", "due_on"))
+    assert out.getvalue().count("reminded: ") == len(reminded)  # the second run: already reminded
+    assert {
         ("engineer@example.com", date(2026, 11, 16)),
         ("marta.nowak@example.com", date(2026, 11, 16)),
-    }
+        ("lead@example.com", date(2026, 11, 16)),
+    } <= reminded
+    assert len(reminded) == 6
     email = OutgoingEmail.objects.get(to="engineer@example.com")
     assert email.state == OutgoingEmail.State.SENT
     assert email.subject == "Check in on your 6 key results"
