@@ -201,8 +201,9 @@ ENDPOINTS = {
     # unit, cycle, objectives + key results + links + dependencies, memberships and tree
     # (rights), focus reason, incoming, previous cycle + its objectives + key results, cycle
     # picker, owners for the create form, the banner's current cycle
-    # ... + the banner's personal hint and the last retrospective's actions (cycles' slot)
-    "setting-page": Endpoint(_setting_url, 20, htmx=False),
+    # ... + the last retrospective's actions (cycles' slot). The banner shows the page's own
+    # quarter (not the current one), so it asks no personal hint.
+    "setting-page": Endpoint(_setting_url, 19, htmx=False),
     "focus-refresh": Endpoint(_in_cycle("focus-reason"), 8),
     "focus-save": Endpoint(
         _in_cycle("focus-reason"), 16, method="post", data=lambda s, x: {"reason": "An audit"}
@@ -265,7 +266,8 @@ ENDPOINTS = {
         fresh=lambda s: _draft(s, "proposed"),
         persona="function_lead",
     ),
-    "objective-page": Endpoint(_url("objective-detail", _objective), 13, htmx=False),
+    # (an objective of the next quarter: its banner asks no personal hint)
+    "objective-page": Endpoint(_url("objective-detail", _objective), 12, htmx=False),
     "comment-add": Endpoint(
         _url("objective-comment-add", _objective),
         23,

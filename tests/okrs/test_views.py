@@ -192,3 +192,24 @@ def test_leaderships_home_does_not_call_the_company_empty(client, org: Org) -> N
     page = client.get("/").content.decode()
     assert "have no objectives" not in page
     assert "The company's objectives are shown above." in page
+
+
+def test_a_page_about_another_quarter_shows_that_quarters_phase(client, org: Org) -> None:
+    import datetime
+
+    from tests.cycles.factories import CycleFactory
+
+    following = CycleFactory(
+        name="2027 Q1",
+        starts_on=datetime.date(2027, 1, 1),
+        ends_on=datetime.date(2027, 3, 31),
+        phase="setting",
+    )
+    objective = ObjectiveFactory(unit=org.team, cycle=following)
+    client.force_login(org.lead)
+    page = client.get(reverse("okrs:objective-detail", args=[objective.pk])).content.decode()
+    banner = page.split('<div class="cycle-banner', 1)[1].split("</div>")[0]
+    assert "<strong>2027 Q1</strong>" in banner and "Setting" in banner
+    assert "The current quarter is 2026 Q4 (running)." in banner
+    home = client.get("/").content.decode()
+    assert "<strong>2026 Q4</strong>" in home.split('<div class="cycle-banner', 1)[1]
