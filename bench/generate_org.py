@@ -19,11 +19,9 @@ What the data looks like, so the tree has something to show at every level:
   output; about one in twenty carries an open blocker naming another unit; check-ins are
   weekly, and about one key result in six has missed its last due date (stale).
 
-Check-ins: cycles' CheckIn model is not on main yet (branch `checkins`). Until it is, the
-150,000 check-ins are simulated per key result and only their result lands in the
-denormalised KeyResult fields the tree reads (current_value, confidence, checked_in_at,
-blocker, blocker_unit, check_in_due_on). See `store_check_ins` below: the one place to add
-the CheckIn rows once the model exists.
+Check-ins are real cycles.CheckIn rows (weekly, by the key result's owner); the latest one's
+figures are also written onto the key result's denormalised fields (current_value, confidence,
+checked_in_at, blocker, blocker_unit, check_in_due_on), as cycles.services.check_in_create does.
 """
 
 from __future__ import annotations
@@ -126,15 +124,31 @@ def split(total: int, parts: int, rng: random.Random, low: int, high: int) -> li
     return counts
 
 
-def store_check_ins(rows: list[tuple[int, datetime, Decimal, int, str]]) -> int:
-    """Where the simulated check-ins go. Each row: (key result id, at, value, confidence,
-    blocker).
+def store_check_ins(
+    rows: list[tuple[int, datetime, Decimal, int, str]], krs: list, now: datetime, batch: int
+) -> int:
+    """Insert the simulated check-ins as CheckIn rows. Each row: (index of the key result in
+    `krs`, plus one; at; value; confidence; blocker). The author is the key result's owner.
+    The key results' denormalised latest-check-in fields are written by `generate` from the
+    same simulation, as cycles.services.check_in_create would have written them."""
+    from cycles.models import CheckIn
 
-    TO ADD WHEN cycles.CheckIn LANDS ON MAIN: bulk-insert these rows as CheckIn objects (author
-    = the key result's owner). Until then they are only counted: the tree reads the latest
-    check-in through KeyResult's denormalised fields, which `generate` writes from the same
-    simulation, so the benchmark's reads are the same either way.
-    """
+    CheckIn.objects.bulk_create(
+        (
+            CheckIn(
+                key_result_id=krs[n - 1].pk,
+                author_id=krs[n - 1].owner_id,
+                created_at=min(at, now),
+                value=value,
+                confidence=confidence,
+                what_changed="Weekly update.",
+                blocker=blocker,
+                via=CheckIn.Via.IMPORT,
+            )
+            for n, at, value, confidence, blocker in rows
+        ),
+        batch_size=batch,
+    )
     return len(rows)
 
 
@@ -405,7 +419,7 @@ def generate(sizes: Sizes, seed: int) -> dict[str, int]:
                     )
                 krs.append(kr)
         KeyResult.objects.bulk_create(krs, batch_size=batch)
-        stored = store_check_ins(simulated)
+        stored = store_check_ins(simulated, krs, now, batch)
 
     return {
         "units": len(units),
@@ -454,8 +468,6 @@ def main() -> None:
     print(f"Generated in {elapsed:.1f} s on {connection.settings_dict['NAME']}:")
     for name, value in counts.items():
         print(f"  {name:12} {value:>8,}")
-    print("  (check-ins: simulated into the key results' latest-check-in fields; no CheckIn")
-    print("   rows, since cycles.CheckIn is not on main yet: see store_check_ins)")
 
 
 if __name__ == "__main__":

@@ -492,3 +492,22 @@ class FocusReason(models.Model):
 
     def __str__(self) -> str:
         return f"Why {self.unit} has more than five objectives"
+
+
+class TreeVersion(models.Model):
+    """One row whose token changes whenever anything the alignment tree reads changes.
+
+    Database triggers (installed by okrs.tree_memo after every migrate) write a new random
+    token in the same transaction as any insert, update or delete of objectives, key results,
+    alignment links or org units, so a token names one state of those tables exactly. The
+    tree keeps the rows it read in memory under the token they were read at (see
+    okrs.tree_memo); readers ask for the token first and reuse rows only while it holds.
+    """
+
+    token = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "alignment tree version"
+
+    def __str__(self) -> str:
+        return f"tree data version {self.token}"

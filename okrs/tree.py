@@ -13,6 +13,9 @@ Three layers, top to bottom:
    - `load_subtree`: everything below one objective, for an htmx expansion and the SVG map,
      with one recursive query, so an expansion's cost follows the subtree, not the cycle;
    - `load_key_results`: the full key results of the objectives actually shown.
+   Inside a view's `tree_memo.remembering()` block every read is kept in the process under
+   the tree's data version and reused until anything it read from changes (`tree_memo`);
+   the whole-cycle Forest is kept assembled, and each request gets its own `private()` copy.
 3. Assembly (pure): a `Forest` of objectives and links, walked for what is below a node, what
    matches a filter, and in what order children show.
 
@@ -25,6 +28,7 @@ below. See bench/tree.py for the figures.
 
 from __future__ import annotations
 
+import copy
 import functools
 import gc
 from collections import Counter
@@ -43,6 +47,7 @@ from accounts.models import OrgUnit
 from okrs.models import AlignmentLink, KeyResult, Objective
 from okrs.quality import OUTPUT as OUTPUT_KIND
 from okrs.quality import check_key_result
+from okrs.tree_memo import frozen, remembered
 
 # A node is "at risk" when the mean confidence of its own key results is below this, or one of
 # them reports an open blocker. Confidence is the owner's chance of reaching the target; under
@@ -307,6 +312,45 @@ class Forest:
     blockers: dict[int, list[BlockerRow]] = field(default_factory=dict)
 
     _ordered: set[int] = field(default_factory=set)
+    # objectives this Forest copied for itself before changing them (`own`)
+    _owned: set[int] = field(default_factory=set)
+    # the Forest this one is a private copy of, and the unfiltered Subtrees of either
+    _base: Forest | None = None
+    _subtrees: Subtrees | None = None
+
+    def private(self) -> Forest:
+        """A Forest for one request to fill in (key results, progress, output counts) over
+        this one, which stays as read: it shares everything, and copies an objective only
+        when the request changes it (`own`). Remembered whole-cycle Forests are shared by
+        every request of the process, so they are handed out this way."""
+        return Forest(
+            today=self.today,
+            objectives=dict(self.objectives),
+            children=self.children,
+            expected=self.expected,
+            units=self.units,
+            blockers=self.blockers,
+            _ordered=self._ordered,
+            _base=self,
+        )
+
+    def subtrees(self) -> Subtrees:
+        """What lies below each objective, unfiltered: computed once per Forest as read and
+        shared by its private copies (what is below does not change with a request)."""
+        base = self._base or self
+        if base._subtrees is None:
+            base._subtrees = Subtrees(base)
+        return base._subtrees
+
+    def own(self, objective_id: int) -> ObjectiveRow | None:
+        """The objective, copied first if this Forest has not changed it yet: what to call
+        before changing one."""
+        o = self.objectives.get(objective_id)
+        if o is None or objective_id in self._owned:
+            return o
+        o = self.objectives[objective_id] = copy.copy(o)
+        self._owned.add(objective_id)
+        return o
 
     def kids(self, objective_id: int) -> list[int]:
         """An objective's children in reading order: functions before teams, then by unit
@@ -572,7 +616,7 @@ class Visibility:
     def __init__(self, forest: Forest, matches: Callable[[int], bool] | None) -> None:
         self.forest = forest
         self.matches = matches
-        self.subtrees = Subtrees(forest, matches)
+        self.subtrees = forest.subtrees() if matches is None else Subtrees(forest, matches)
 
     def has_match_below(self, objective_id: int) -> bool:
         return self.subtrees.has_match_below(objective_id)
@@ -613,15 +657,22 @@ OBJECTIVE_FIELDS = (
 
 def load_units() -> dict[int, UnitRow]:
     """Every org unit (an organisation has hundreds to a few thousand): one query."""
-    return {
-        row[0]: UnitRow(*row)
-        for row in OrgUnit.objects.order_by().values_list("id", "parent_id", "name", "kind")
-    }
+    rows = remembered(
+        "units",
+        lambda: list(OrgUnit.objects.order_by().values_list("id", "parent_id", "name", "kind")),
+    )
+    return {row[0]: UnitRow(*row) for row in rows}
 
 
 def _fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-    """Rows of a raw statement. The hot whole-cycle reads use this rather than
-    `values_list()`: the ORM's per-row iteration costs about a third again on 6,000 rows."""
+    """Rows of a raw statement, remembered while the tree's data holds (`tree_memo`). The
+    hot whole-cycle reads use this rather than `values_list()`: the ORM's per-row iteration
+    costs about a third again on 6,000 rows."""
+
+    return remembered((sql, frozen(params)), lambda: _fetch_now(sql, params))
+
+
+def _fetch_now(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -629,23 +680,46 @@ def _fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
 
 def load_cycle(cycle: Any, today: date, units: dict[int, UnitRow] | None = None) -> Forest:
     """The whole cycle, light: every objective, every link, every unit, and the key results
-    that carry a flag. Four queries (three with `units` given), however large the cycle.
+    that carry a flag. Three queries, however large the cycle; none while remembered
+    (`tree_memo`: the assembled Forest is kept, since building it costs more than reading
+    it). What comes back is the request's own (`Forest.private`).
 
     Progress is not here: it needs every key result's numbers. `load_key_results` adds it for
     the objectives that are shown.
     """
-    units = load_units() if units is None else units
+    if units is not None:
+        return _load_cycle(cycle, today, units)
+    return remembered(("cycle", cycle.pk, today), lambda: _load_cycle(cycle, today)).private()
+
+
+def _load_cycle(cycle: Any, today: date, units: dict[int, UnitRow] | None = None) -> Forest:
+    """`load_cycle`, read now."""
     obj, link, kr, unit = (_table(m) for m in (Objective, AlignmentLink, KeyResult, OrgUnit))
     order = connection.ops.quote_name("order")
-    objectives = {
-        row[0]: ObjectiveRow(*row)
-        for row in _fetch(
-            f"SELECT o.id, o.unit_id, o.title, o.{order}, o.kind, o.status, o.sufficiency, "
-            f"o.sufficiency_note, u.name, u.kind FROM {obj} o JOIN {unit} u ON u.id = o.unit_id "
-            "WHERE o.cycle_id = %s",
+    fields = f"o.title, o.{order}, o.kind, o.status, o.sufficiency, o.sufficiency_note"
+    objectives: dict[int, ObjectiveRow] = {}
+    if units is None:
+        # Every unit and the cycle's objectives in one statement: a unit without objectives
+        # comes once, with NULLs.
+        units = {}
+        for unit_id, parent_id, name, kind, objective_id, *rest in _fetch_now(
+            f"SELECT u.id, u.parent_id, u.name, u.kind, o.id, {fields} FROM {unit} u "
+            f"LEFT JOIN {obj} o ON o.unit_id = u.id AND o.cycle_id = %s",
             [cycle.pk],
-        )
-    }
+        ):
+            if unit_id not in units:
+                units[unit_id] = UnitRow(unit_id, parent_id, name, kind)
+            if objective_id is not None:
+                objectives[objective_id] = ObjectiveRow(objective_id, unit_id, *rest, name, kind)
+    else:
+        objectives = {
+            row[0]: ObjectiveRow(*row)
+            for row in _fetch_now(
+                f"SELECT o.id, o.unit_id, {fields}, u.name, u.kind FROM {obj} o "
+                f"JOIN {unit} u ON u.id = o.unit_id WHERE o.cycle_id = %s",
+                [cycle.pk],
+            )
+        }
     per_unit = Counter(o.unit_id for o in objectives.values())
     for o in objectives.values():
         o.unit_objectives = per_unit[o.unit_id]
@@ -653,7 +727,7 @@ def load_cycle(cycle: Any, today: date, units: dict[int, UnitRow] | None = None)
     children: dict[int, list[int]] = {}
     expected: dict[tuple[int, int], str] = {}
     # Ordered by id: a child's first link names its primary parent (where it is not a repeat).
-    for child_id, parent_id, contribution in _fetch(
+    for child_id, parent_id, contribution in _fetch_now(
         f"SELECT l.child_id, l.parent_id, l.expected_contribution FROM {link} l "
         f"JOIN {obj} o ON o.id = l.child_id WHERE o.cycle_id = %s ORDER BY l.id",
         [cycle.pk],
@@ -671,7 +745,7 @@ def load_cycle(cycle: Any, today: date, units: dict[int, UnitRow] | None = None)
 
     # Only key results with a flag come back, and their text only when blocked.
     blockers: dict[int, list[BlockerRow]] = {}
-    for objective_id, stale, no_baseline, kr_id, statement, blocker, blocker_unit_id in _fetch(
+    for objective_id, stale, no_baseline, kr_id, statement, blocker, blocker_unit_id in _fetch_now(
         f"""SELECT k.objective_id,
                    CASE WHEN k.check_in_due_on < %s THEN 1 ELSE 0 END,
                    CASE WHEN k.baseline_value IS NULL THEN 1 ELSE 0 END,
@@ -806,6 +880,10 @@ def _fetch_prepared(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     wrapper, so query counts and logs see it."""
     if connection.vendor != "postgresql":
         return _fetch(sql, params)
+    return remembered((sql, frozen(params)), lambda: _fetch_prepared_now(sql, params))
+
+
+def _fetch_prepared_now(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     import psycopg
 
     connection.ensure_connection()
@@ -871,7 +949,7 @@ def load_key_results(objective_ids: Iterable[int], today: date) -> dict[int, lis
     can prepare it (planning it, with the ORM's IN list and unit join, took longer than
     running it); the unit that could unblock is a per-row lookup, not a join of every unit.
     """
-    ids = list(set(objective_ids))
+    ids = sorted(set(objective_ids))  # sorted: the same ids make the same remembered key
     found: dict[int, list[KeyResultRow]] = {}
     if not ids:
         return found
@@ -955,7 +1033,10 @@ def search_key_results(
         if cycle_id is not None
         else rows.filter(objective_id__in=list(among))
     )
-    return set(rows.order_by().values_list("objective_id", flat=True).distinct())
+    return remembered(
+        ("search", q, cycle_id, tuple(sorted(set(among))) if cycle_id is None else ()),
+        lambda: frozenset(rows.order_by().values_list("objective_id", flat=True).distinct()),
+    )
 
 
 def load_output_flags(
@@ -975,8 +1056,10 @@ def load_output_flags(
     found: dict[int, int] = {}
     hits: set[int] = set()
     needle = q.casefold()
-    for objective_id, statement, direction, baseline, target, unit in rows.order_by().values_list(
-        "objective_id", "statement", "direction", "baseline_value", "target", "unit"
+    fields = ("objective_id", "statement", "direction", "baseline_value", "target", "unit")
+    for objective_id, statement, direction, baseline, target, unit in remembered(
+        ("output-check", cycle_id, tuple(sorted(set(among))) if cycle_id is None else ()),
+        lambda: list(rows.order_by().values_list(*fields)),
     ):
         if looks_like_output(statement, direction, baseline, target, unit):
             found[objective_id] = found.get(objective_id, 0) + 1
@@ -1003,9 +1086,10 @@ def load_unit_objectives(
             0,
         )
 
+    unit_ids = tuple(sorted(set(unit_ids)))
     key_results = KeyResult.objects.all()
     rows = (
-        Objective.objects.filter(cycle=cycle, unit_id__in=list(unit_ids))
+        Objective.objects.filter(cycle=cycle, unit_id__in=unit_ids)
         .annotate(
             n_parents=count(AlignmentLink.objects.all(), "child"),
             n_children=count(AlignmentLink.objects.all(), "parent"),
@@ -1020,7 +1104,9 @@ def load_unit_objectives(
     )
     objectives: dict[int, ObjectiveRow] = {}
     per_unit: dict[int, int] = {}
-    for *fields, parents, kids, stale, blocked, no_baseline in rows:
+    for *fields, parents, kids, stale, blocked, no_baseline in remembered(
+        ("unit-objectives", cycle.pk, unit_ids, today), lambda: list(rows)
+    ):
         o = ObjectiveRow(*fields)
         unit = units.get(o.unit_id)
         if unit is not None:

@@ -7,6 +7,7 @@ as the rest of a row on a big page (../shared/reference/performance-reliability.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -302,9 +303,9 @@ def node_view(
     )
 
 
-def contributors_text(nodes: list[ObjectiveRow]) -> str:
+def contributors_text(progress: Iterable[float | None]) -> str:
     """The contributors' own progress, beside the parent's and never mixed into it."""
-    values = [o.progress for o in nodes if o.progress is not None]
+    values = [p for p in progress if p is not None]
     if not values:
         return ""
     if len(values) == 1:

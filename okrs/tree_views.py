@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,10 +26,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.http import AuthedRequest
+from cycles.models import Cycle
 from okrs import services, tree
-from okrs.models import Objective
+from okrs.models import Objective, TreeVersion
 from okrs.tree import COMPANY, FLAGS, FUNCTION, Filters, Forest, Visibility
 from okrs.tree_forms import SufficiencyForm
+from okrs.tree_memo import data_version, remembered, remembering
 from okrs.tree_present import (
     NodeView,
     blocker_views,
@@ -38,13 +41,60 @@ from okrs.tree_present import (
     node_view,
     plural,
 )
-from okrs.views import _cycle_from_request, current_cycle
+from okrs.views import current_cycle
 
 # How many contributors a company objective shows before "show more" (first paint), and how
 # many any expansion shows at a time. Together they keep the first paint near 1,500 elements.
 FIRST_PAINT_CHILDREN = 7
 PAGE_SIZE = 20
 BLOCKERS_SHOWN = 5
+
+
+def _cycle_and_token(request: AuthedRequest) -> tuple[Any, int | None]:
+    """The cycle the page is about (?cycle=, else the current one; None when there are no
+    cycles) and the tree's data version (`tree_memo`), read in the same query."""
+    cycles = Cycle.objects.annotate(
+        tree_token=Subquery(TreeVersion.objects.filter(pk=1).values("token")[:1])
+    )
+    raw = request.GET.get("cycle")
+    if raw:
+        if not raw.isdigit():
+            raise Http404("No such cycle.")
+        cycle = get_object_or_404(cycles, pk=int(raw))
+    elif hasattr(request, "_current_cycle"):
+        cycle = request._current_cycle  # type: ignore[attr-defined]
+        return cycle, data_version() if cycle is not None else None
+    else:
+        # Kept where the cycle banner looks for it, so the page asks once.
+        cycle = request._current_cycle = cycles.current()  # type: ignore[attr-defined]
+    return cycle, getattr(cycle, "tree_token", None)
+
+
+def remembers(view: Any) -> Any:
+    """Run a view that reads no cycle with the tree's data version read first (one query),
+    so its reads come from memory while nothing they read has changed (`tree_memo`)."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with remembering(data_version()):
+            return view(*args, **kwargs)
+
+    return wrapper
+
+
+def remembers_fragment(view: Any) -> Any:
+    """`remembers`, and the rendered fragment itself kept under the data version, the URL
+    and the date: an htmx fragment of the tree is the same for every reader, so opening a
+    node someone has opened since the last change costs no rendering at all."""
+
+    @functools.wraps(view)
+    def wrapper(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with remembering(data_version()):
+            key = ("fragment", view.__name__, request.get_full_path(), _today())
+            content = remembered(key, lambda: view(request, *args, **kwargs).content)
+        return HttpResponse(content)
+
+    return wrapper
 
 
 def paused_gc(view: Any) -> Any:
@@ -95,8 +145,8 @@ def _matcher(
         outputs, hits = tree.load_output_flags(cycle_id=cycle_id, among=among or (), q=filters.q)
         for objective_id, n in outputs.items():
             o = forest.objectives.get(objective_id)
-            if o is not None:
-                o.output = max(o.output, n)
+            if o is not None and n > o.output:
+                forest.own(objective_id).output = n  # type: ignore[union-attr]
     elif filters.q:
         hits = tree.search_key_results(filters.q, cycle_id=cycle_id, among=among or ())
     return tree.matcher(forest, filters, text_hits=hits)
@@ -106,7 +156,7 @@ def _attach(forest: Forest, ids: list[int], today: date) -> dict[int, list[tree.
     """Load and roll up the key results of these objectives (one query)."""
     found = tree.load_key_results(ids, today)
     for objective_id in ids:
-        o = forest.objectives.get(objective_id)
+        o = forest.own(objective_id)
         if o is not None:
             o.attach(found.get(objective_id, []))
     return found
@@ -157,36 +207,45 @@ def _base_context(request: AuthedRequest, cycle: Any, filters: Filters, view: st
 def tree_page(request: AuthedRequest) -> HttpResponse:
     """The alignment tree (or, with ?view=org, the same objectives by organisation).
 
-    Queries: session, user, cycle, then `tree.load_cycle` (units, objectives, links, flagged
-    key results) and the key results of the objectives shown: 8. A text search adds one.
+    Queries: session, user, the cycle (with the tree's data version), `tree.load_cycle`
+    (units with their objectives, links, flagged key results), the key results shown, the
+    direct contributors' progress, the banner's hint: 9; a text search adds one. Once
+    remembered (`tree_memo`), only session, user, cycle and the banner's: 4.
     """
-    cycle = _cycle_from_request(request)
+    cycle, token = _cycle_and_token(request)
     filters = Filters.from_query(request.GET)
     view = "org" if request.GET.get("view") == "org" else "alignment"
     context = _base_context(request, cycle, filters, view)
     if cycle is not None:
-        today = _today()
-        forest = tree.load_cycle(cycle, today)
-        params = _params(request, filters, cycle)
-        context["functions"] = sorted(
-            (u for u in forest.units.values() if u.kind == FUNCTION), key=lambda u: u.name
-        )
-        context["function_name"] = (
-            forest.units[filters.function_id].name if filters.function_id in forest.units else ""
-        )
-        context["params"] = params
-        toggle = dict(params)
-        context["alignment_url"] = "?" + urlencode(toggle)
-        context["org_url"] = "?" + urlencode({**toggle, "view": "org"})
-        matches = _matcher(forest, filters, cycle_id=cycle.pk)
-        if view == "alignment":
-            context.update(_alignment(forest, matches, params, today, cycle.pk))
-        else:
-            context.update(_organisation(forest, matches, params, today))
+        with remembering(token):
+            context.update(_tree_context(request, cycle, filters, view))
     template = "okrs/tree.html"
     if request.htmx and not request.htmx.history_restore_request:
         template += "#tree-body"
     return render(request, template, context)
+
+
+def _tree_context(request: AuthedRequest, cycle: Any, filters: Filters, view: str) -> dict:
+    today = _today()
+    forest = tree.load_cycle(cycle, today)
+    params = _params(request, filters, cycle)
+    context: dict[str, Any] = {
+        "functions": sorted(
+            (u for u in forest.units.values() if u.kind == FUNCTION), key=lambda u: u.name
+        ),
+        "function_name": (
+            forest.units[filters.function_id].name if filters.function_id in forest.units else ""
+        ),
+        "params": params,
+        "alignment_url": "?" + urlencode(params),
+        "org_url": "?" + urlencode({**params, "view": "org"}),
+    }
+    matches = _matcher(forest, filters, cycle_id=cycle.pk)
+    if view == "alignment":
+        context.update(_alignment(forest, matches, params, today, cycle.pk))
+    else:
+        context.update(_organisation(forest, matches, params, today))
+    return context
 
 
 def _alignment(
@@ -205,13 +264,14 @@ def _alignment(
     # for the line that sets it beside the company objective's own.
     shown = [k for kids in level2.values() for k in kids[:FIRST_PAINT_CHILDREN]]
     _attach(forest, [r.id for r in roots] + shown, today)
+    roots = [objectives[r.id] for r in roots]  # the request's own copies, now filled in
     # Named by a subquery, not a list of ids: a few hundred parameters cost more to send
     # than the database needs to find them.
     progress_of = tree.load_progress(tree.company_contributors_sql(), [cycle_id])
-    for objective_id, progress in progress_of.items():
-        o = forest.objectives.get(objective_id)
-        if o is not None and o.rollup is None:
-            o.progress = progress
+
+    def progress(k: int) -> float | None:
+        o = objectives[k]
+        return o.progress if o.rollup is not None else progress_of.get(k)
 
     nodes = []
     for root in roots:
@@ -243,7 +303,7 @@ def _alignment(
                 root.id, params, offset=FIRST_PAINT_CHILDREN, only="children"
             )
             node.more_text = f"Show {plural(rest, 'more contributor')}"
-        node.contributors_text = contributors_text([objectives[k] for k in kids])
+        node.contributors_text = contributors_text(map(progress, kids))
         blocker_rows = list(forest.blockers.get(root.id, [])) + visibility.subtrees.blockers_below(
             root.id
         )
@@ -372,13 +432,14 @@ def _organisation(forest: Forest, matches: Any, params: dict[str, str], today: d
 
 @require_GET
 @paused_gc
+@remembers_fragment
 def tree_children(request: AuthedRequest, pk: int) -> HttpResponse:
     """An objective opened in the tree: its key results and what contributes to it (htmx
     fragment; with ?only=children and ?offset=, the next contributors only).
 
-    Queries: session, user, the subtree (one recursive query, with each objective's figures)
-    and nothing else: 3. A text
-    search or a function filter adds one each.
+    Queries: session, user, the data version (`tree_memo`), the subtree (one recursive query,
+    with each objective's figures), the key results shown: 5; a text search or a function
+    filter adds one each. Opened again with nothing changed: 3, and no rendering.
     """
     filters = Filters.from_query(request.GET)
     offset = _offset(request)
@@ -418,7 +479,7 @@ def tree_children(request: AuthedRequest, pk: int) -> HttpResponse:
         "objective_id": pk,
         "objective_url": reverse("okrs:objective-detail", args=[pk]),
         "hidden": len(kids) - len(shown),
-        "contributors_text": contributors_text([forest.objectives[k] for k in shown])
+        "contributors_text": contributors_text(forest.objectives[k].progress for k in shown)
         if offset == 0
         else "",
         "more_url": children_url(pk, params, offset=offset + len(page), only="children")
@@ -435,42 +496,18 @@ def tree_children(request: AuthedRequest, pk: int) -> HttpResponse:
 def tree_unaligned(request: AuthedRequest) -> HttpResponse:
     """The bucket: objectives below company level aligned to nothing (htmx fragment).
 
-    Queries: session, user, cycle, `tree.load_cycle` (4), their key results: 8.
+    Queries: session, user, cycle (with the data version), `tree.load_cycle` (3), their key
+    results: 7; once remembered (`tree_memo`), 3.
     """
-    cycle = _cycle_from_request(request)
+    cycle, token = _cycle_and_token(request)
     filters = Filters.from_query(request.GET)
     offset = _offset(request)
     nodes: list[NodeView] = []
     rest = 0
     params: dict[str, str] = {}
     if cycle is not None:
-        today = _today()
-        forest = tree.load_cycle(cycle, today)
-        params = _params(request, filters, cycle)
-        matches = _matcher(forest, filters, cycle_id=cycle.pk)
-        visibility = Visibility(forest, matches)
-        roots = sorted(
-            (
-                o
-                for o in forest.objectives.values()
-                if o.unit_kind != COMPANY and o.parent_count == 0 and visibility.shows(o.id)
-            ),
-            key=lambda o: (tree.KIND_RANK.get(o.unit_kind, 3), o.unit_name.casefold(), o.order),
-        )
-        page = [o.id for o in roots[offset : offset + PAGE_SIZE]]
-        _attach(forest, page, today)
-        nodes = [
-            node_view(
-                forest,
-                i,
-                parent_id=None,
-                visibility=visibility,
-                params=params,
-                below_counts=visibility.below(i),
-            )
-            for i in page
-        ]
-        rest = len(roots) - offset - len(page)
+        with remembering(token):
+            nodes, rest, params = _unaligned(request, cycle, filters, offset)
     more_url = ""
     if rest > 0:
         more_url = (
@@ -496,17 +533,57 @@ def tree_unaligned(request: AuthedRequest) -> HttpResponse:
     )
 
 
+def _unaligned(
+    request: AuthedRequest, cycle: Any, filters: Filters, offset: int
+) -> tuple[list[NodeView], int, dict[str, str]]:
+    """One page of the bucket's nodes, how many are left after it, and the query string."""
+    today = _today()
+    forest = tree.load_cycle(cycle, today)
+    params = _params(request, filters, cycle)
+    matches = _matcher(forest, filters, cycle_id=cycle.pk)
+    visibility = Visibility(forest, matches)
+    roots = sorted(
+        (
+            o
+            for o in forest.objectives.values()
+            if o.unit_kind != COMPANY and o.parent_count == 0 and visibility.shows(o.id)
+        ),
+        key=lambda o: (tree.KIND_RANK.get(o.unit_kind, 3), o.unit_name.casefold(), o.order),
+    )
+    page = [o.id for o in roots[offset : offset + PAGE_SIZE]]
+    _attach(forest, page, today)
+    nodes = [
+        node_view(
+            forest,
+            i,
+            parent_id=None,
+            visibility=visibility,
+            params=params,
+            below_counts=visibility.below(i),
+        )
+        for i in page
+    ]
+    rest = len(roots) - offset - len(page)
+    return nodes, rest, params
+
+
 @require_GET
 @paused_gc
 def tree_unit(request: AuthedRequest, pk: int) -> HttpResponse:
     """A unit opened in the organisation view: its objectives and the units within it, each
     with what it holds (htmx fragment).
 
-    Queries: session, user, cycle, units, the objectives of the unit and all units below it
-    (with their flag counts), the unit's own objectives' key results: 6.
+    Queries: session, user, cycle (with the data version), units, the objectives of the unit
+    and all units below it (with their flag counts), the unit's own objectives' key results:
+    6; once remembered (`tree_memo`), 3.
     """
-    cycle = _cycle_from_request(request)
+    cycle, token = _cycle_and_token(request)
     filters = Filters.from_query(request.GET)
+    with remembering(token):
+        return _tree_unit(request, pk, cycle, filters)
+
+
+def _tree_unit(request: AuthedRequest, pk: int, cycle: Any, filters: Filters) -> HttpResponse:
     units = tree.load_units()
     if pk not in units:
         raise Http404("No such unit.")
@@ -540,11 +617,12 @@ def tree_unit(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @paused_gc
+@remembers
 def tree_map_svg(request: AuthedRequest, pk: int) -> HttpResponse:
     """An alignment map of one objective and everything below it, as an SVG file to download.
 
-    Queries: session, user, the subtree (one recursive query, with each objective's figures)
-    and nothing else: 3.
+    Queries: session, user, the data version (`tree_memo`), the subtree (one recursive query,
+    with each objective's figures) and nothing else: 4; once remembered, 3.
     """
     from okrs import tree_svg
 

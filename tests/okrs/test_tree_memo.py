@@ -1,0 +1,193 @@
+"""The tree's remembered reads: whatever changes what the tree reads changes the data version
+(by a database trigger, so no write path can forget), and a page read after a change shows
+the change."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection, transaction
+from django.urls import reverse
+
+from cycles import services as cycle_services
+from okrs import tree, tree_memo
+from okrs.models import AlignmentLink, KeyResult, Objective, ObjectiveComment, TreeVersion
+from tests.conftest import Org
+from tests.okrs.factories import KeyResultFactory, ObjectiveFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def cold_memo():
+    tree_memo.forget()
+    yield
+    tree_memo.forget()
+
+
+def _link(org: Org) -> AlignmentLink:
+    return AlignmentLink.objects.create(
+        child=org.objective, parent=org.function_objective, how="It moves it."
+    )
+
+
+WRITES = {
+    "objective created": lambda org: ObjectiveFactory(unit=org.team, cycle=org.cycle),
+    "objective retitled by save()": lambda org: (
+        setattr(org.objective, "title", "Checkout never drops a sale"),
+        org.objective.save(),
+    ),
+    "objectives reordered by update()": lambda org: Objective.objects.filter(unit=org.team).update(
+        order=7
+    ),
+    "objective deleted": lambda org: ObjectiveFactory(unit=org.team, cycle=org.cycle).delete(),
+    "key results bulk-created": lambda org: KeyResult.objects.bulk_create(
+        [KeyResultFactory.build(objective=org.objective, order=9)]
+    ),
+    "key result blocker by update()": lambda org: KeyResult.objects.filter(
+        pk=org.key_result.pk
+    ).update(blocker="Waiting on legal"),
+    "link created": _link,
+    "link deleted": lambda org: _link(org).delete(),
+    "unit renamed": lambda org: (setattr(org.team, "name", "Payments Core"), org.team.save()),
+    "key result changed by raw SQL": lambda org: connection.cursor().execute(
+        "UPDATE okrs_keyresult SET confidence = 10 WHERE id = %s", [org.key_result.pk]
+    ),
+}
+
+
+@pytest.mark.parametrize("write", WRITES)
+def test_every_write_to_what_the_tree_reads_changes_the_version(org: Org, write: str) -> None:
+    before = tree_memo.data_version()
+    assert before is not None
+    WRITES[write](org)
+    assert tree_memo.data_version() != before
+
+
+def test_writes_the_tree_does_not_read_keep_the_version(org: Org) -> None:
+    before = tree_memo.data_version()
+    ObjectiveComment.objects.create(objective=org.objective, author=org.lead, body="Agreed.")
+    org.engineer.name = "Eve Engineer"
+    org.engineer.save()
+    assert tree_memo.data_version() == before
+
+
+def test_a_rolled_back_write_takes_its_version_with_it(org: Org) -> None:
+    before = tree_memo.data_version()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        ObjectiveFactory(unit=org.team, cycle=org.cycle)
+        assert tree_memo.data_version() != before
+        raise RuntimeError("changed my mind")
+    assert tree_memo.data_version() == before
+
+
+def test_remembered_rows_serve_the_same_page_until_a_check_in_changes_it(
+    client, org: Org, django_assert_num_queries
+) -> None:
+    AlignmentLink.objects.create(
+        child=org.function_objective, parent=org.company_objective, how="It moves it."
+    )
+    KeyResult.objects.filter(pk=org.key_result.pk).update(blocker="Waiting for the bank")
+    _link(org)
+    client.force_login(org.leader)
+    url = reverse("okrs:tree")
+    assert "Waiting for the bank" in client.get(url).content.decode()
+    with django_assert_num_queries(4):  # session, user, cycle with the version, banner hint
+        assert "Waiting for the bank" in client.get(url).content.decode()
+
+    cycle_services.check_in_create(
+        key_result=org.key_result, by=org.engineer, confidence=80, value=Decimal("5")
+    )
+
+    page = client.get(url).content.decode()
+    assert "Waiting for the bank" not in page
+    assert "What blocks it" not in page
+
+
+def test_an_expansion_shows_a_renamed_unit_at_once(client, org: Org) -> None:
+    _link(org)
+    client.force_login(org.leader)
+    url = reverse("okrs:tree-children", args=[org.function_objective.pk])
+    headers = {"HX-Request": "true"}
+    assert org.team.name in client.get(url, headers=headers).content.decode()
+    client.get(url, headers=headers)  # remembered now
+    org.team.name = "Card Acceptance"
+    org.team.save()
+    assert "Card Acceptance" in client.get(url, headers=headers).content.decode()
+
+
+def test_without_a_version_row_nothing_is_remembered_and_pages_still_work(client, org: Org) -> None:
+    TreeVersion.objects.all().delete()
+    assert tree_memo.data_version() is None
+    _link(org)
+    client.force_login(org.leader)
+    url = reverse("okrs:tree-children", args=[org.function_objective.pk])
+    headers = {"HX-Request": "true"}
+    assert org.objective.title in client.get(url, headers=headers).content.decode()
+    Objective.objects.filter(pk=org.objective.pk).update(title="Renamed while unversioned")
+    assert "Renamed while unversioned" in client.get(url, headers=headers).content.decode()
+
+
+def _drop_triggers(table: str) -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"DROP TRIGGER okrs_tree_changed ON {table}")
+        else:
+            for event in ("insert", "update", "delete"):
+                cursor.execute(f"DROP TRIGGER okrs_tree_changed_{table}_{event}")
+
+
+def test_install_puts_back_triggers_a_table_rebuild_dropped(org: Org) -> None:
+    """On SQLite, Django rebuilds a table to alter it, which drops its triggers; every
+    migrate and flush runs `install` again."""
+    _drop_triggers("okrs_keyresult")
+    before = tree_memo.data_version()
+    KeyResult.objects.filter(pk=org.key_result.pk).update(confidence=5)
+    assert tree_memo.data_version() == before  # unguarded: the reason install runs again
+    tree_memo.install(using="default")
+    tree_memo.install(using="default")  # twice is harmless
+    KeyResult.objects.filter(pk=org.key_result.pk).update(confidence=6)
+    assert tree_memo.data_version() != before
+    assert TreeVersion.objects.count() == 1
+
+
+def test_install_creates_the_row_when_it_is_missing(db) -> None:
+    TreeVersion.objects.all().delete()
+    tree_memo.install(using="default")
+    assert tree_memo.data_version() is not None
+
+
+def test_what_one_request_fills_in_does_not_leak_into_the_next(client, org: Org) -> None:
+    """Requests share the remembered whole-cycle Forest; each fills in its own copies."""
+    AlignmentLink.objects.create(
+        child=org.function_objective, parent=org.company_objective, how="It moves it."
+    )
+    _link(org)
+    KeyResultFactory(objective=org.function_objective, statement="Launch the new checkout")
+    client.force_login(org.leader)
+    url = reverse("okrs:tree")
+    first = client.get(url).content
+    for query in ("?flag=output", "?q=checkout", "?view=org", "?flag=stale"):
+        assert client.get(url + query).status_code == 200
+    client.get(reverse("okrs:tree-unaligned"), headers={"HX-Request": "true"})
+    again = client.get(url).content
+    assert _without_csrf(again) == _without_csrf(first)
+
+
+def _without_csrf(content: bytes) -> bytes:
+    import re
+
+    return re.sub(rb'("X-CSRFToken": "|name="csrfmiddlewaretoken" value=")[^"]+', rb"\1", content)
+
+
+def test_a_request_s_changes_stay_in_its_own_forest(org: Org, django_assert_num_queries) -> None:
+    today = org.cycle.starts_on
+    with tree_memo.remembering(tree_memo.data_version()):
+        first = tree.load_cycle(org.cycle, today)
+        first.own(org.objective.pk).progress = 0.5  # type: ignore[union-attr]
+        with django_assert_num_queries(0):
+            second = tree.load_cycle(org.cycle, today)
+    assert first.objectives[org.objective.pk].progress == 0.5
+    assert second.objectives[org.objective.pk].progress is None
+    assert second.children is first.children  # what was read is shared, not copied
