@@ -27,16 +27,21 @@ class CycleQuerySet(models.QuerySet["Cycle"]):
         """The cycle people are working in: the open one whose dates hold today, else the
         nearest open one ahead (being set up), else the latest one. One query: an organisation
         has a handful of cycles a year, so they are compared in Python."""
-        today = today or timezone.localdate()
-        cycles = sorted(self.all(), key=lambda c: c.starts_on)
-        open_cycles = [c for c in cycles if c.phase != Cycle.Phase.CLOSED]
-        for c in open_cycles:
-            if c.setting_opens_on <= today <= c.ends_on:
-                return c
-        ahead = [c for c in open_cycles if c.starts_on > today]
-        if ahead:
-            return ahead[0]
-        return cycles[-1] if cycles else None
+        return pick_current(list(self.all()), today)
+
+
+def pick_current(cycles: list[Cycle], today: date | None = None) -> Cycle | None:
+    """`CycleQuerySet.current` over cycles already fetched (every one of the organisation)."""
+    today = today or timezone.localdate()
+    cycles = sorted(cycles, key=lambda c: c.starts_on)
+    open_cycles = [c for c in cycles if c.phase != Cycle.Phase.CLOSED]
+    for c in open_cycles:
+        if c.setting_opens_on <= today <= c.ends_on:
+            return c
+    ahead = [c for c in open_cycles if c.starts_on > today]
+    if ahead:
+        return ahead[0]
+    return cycles[-1] if cycles else None
 
 
 class Cycle(models.Model):

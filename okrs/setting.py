@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Case, Count, IntegerField, Prefetch, QuerySet, Value, When
+from django.utils import timezone
 
 from accounts.models import OrgUnit, User
 from okrs import coaching
@@ -216,6 +217,13 @@ class SettingPage:
     @property
     def editable(self) -> bool:
         return self.can_edit and not self.closed
+
+    @property
+    def previous_running(self) -> bool:
+        """The previous quarter has not ended yet (this one is being set while it runs):
+        its objectives are not unfinished, only not reached so far."""
+        before = self.previous_cycle
+        return before is not None and timezone.localdate() <= before.ends_on
 
     @property
     def over_limit(self) -> bool:

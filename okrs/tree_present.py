@@ -290,7 +290,7 @@ def node_view(
         and o.parent_count > 1
         and o.primary_parent_id not in (None, parent_id),
         sufficiency=o.sufficiency,
-        sufficiency_label=SUFFICIENCY_LABELS.get(o.sufficiency, "").lower(),
+        sufficiency_label=SUFFICIENCY_LABELS.get(o.sufficiency, ""),
         sufficiency_note=o.sufficiency_note,
         # Unanswered, the question shows on the company's own objectives only: asked on
         # every parent, it drowned the rows out.

@@ -24,9 +24,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import push_url
 
 from accounts.http import AuthedRequest
-from cycles.models import Cycle
+from cycles.models import Cycle, pick_current
 from okrs import services, tree
 from okrs.models import Objective, TreeVersion
 from okrs.tree import COMPANY, FLAGS, FUNCTION, Filters, Forest, Visibility
@@ -50,24 +51,25 @@ PAGE_SIZE = 20
 BLOCKERS_SHOWN = 5
 
 
-def _cycle_and_token(request: AuthedRequest) -> tuple[Any, int | None]:
+def _cycle_and_token(request: AuthedRequest) -> tuple[Any, int | None, list[Cycle]]:
     """The cycle the page is about (?cycle=, else the current one; None when there are no
-    cycles) and the tree's data version (`tree_memo`), read in the same query."""
-    cycles = Cycle.objects.annotate(
-        tree_token=Subquery(TreeVersion.objects.filter(pk=1).values("token")[:1])
+    cycles), the tree's data version (`tree_memo`), and every cycle, newest first (for the
+    quarter picker): one query."""
+    cycles = list(
+        Cycle.objects.annotate(
+            tree_token=Subquery(TreeVersion.objects.filter(pk=1).values("token")[:1])
+        ).order_by("-starts_on")
     )
+    current = pick_current(cycles)
+    if not hasattr(request, "_current_cycle"):
+        request._current_cycle = current  # type: ignore[attr-defined]  # for the banner
     raw = request.GET.get("cycle")
+    cycle = current
     if raw:
-        if not raw.isdigit():
+        cycle = next((c for c in cycles if raw.isdigit() and c.pk == int(raw)), None)
+        if cycle is None:
             raise Http404("No such cycle.")
-        cycle = get_object_or_404(cycles, pk=int(raw))
-    elif hasattr(request, "_current_cycle"):
-        cycle = request._current_cycle  # type: ignore[attr-defined]
-        return cycle, data_version() if cycle is not None else None
-    else:
-        # Kept where the cycle banner looks for it, so the page asks once.
-        cycle = request._current_cycle = cycles.current()  # type: ignore[attr-defined]
-    return cycle, getattr(cycle, "tree_token", None)
+    return cycle, getattr(cycle, "tree_token", None), cycles
 
 
 def remembers(view: Any) -> Any:
@@ -212,17 +214,20 @@ def tree_page(request: AuthedRequest) -> HttpResponse:
     direct contributors' progress, the banner's hint: 9; a text search adds one. Once
     remembered (`tree_memo`), only session, user, cycle and the banner's: 4.
     """
-    cycle, token = _cycle_and_token(request)
+    cycle, token, cycles = _cycle_and_token(request)
     filters = Filters.from_query(request.GET)
     view = "org" if request.GET.get("view") == "org" else "alignment"
     context = _base_context(request, cycle, filters, view)
+    context["cycles"] = cycles
     if cycle is not None:
         with remembering(token):
             context.update(_tree_context(request, cycle, filters, view))
-    template = "okrs/tree.html"
     if request.htmx and not request.htmx.history_restore_request:
-        template += "#tree-body"
-    return render(request, template, context)
+        # The filters' own URL goes into the address bar (the form's hx-push-url alone put
+        # the previous one there when a select submitted it).
+        response = render(request, "okrs/tree.html#tree-body", context)
+        return push_url(response, request.get_full_path())
+    return render(request, "okrs/tree.html", context)
 
 
 def _tree_context(request: AuthedRequest, cycle: Any, filters: Filters, view: str) -> dict:
@@ -477,6 +482,7 @@ def tree_children(request: AuthedRequest, pk: int) -> HttpResponse:
         else [],
         "nodes": nodes,
         "objective_id": pk,
+        "nodes_heading": "What contributes to it",
         "objective_url": reverse("okrs:objective-detail", args=[pk]),
         "hidden": len(kids) - len(shown),
         "contributors_text": contributors_text(forest.objectives[k].progress for k in shown)
@@ -499,7 +505,7 @@ def tree_unaligned(request: AuthedRequest) -> HttpResponse:
     Queries: session, user, cycle (with the data version), `tree.load_cycle` (3), their key
     results: 7; once remembered (`tree_memo`), 3.
     """
-    cycle, token = _cycle_and_token(request)
+    cycle, token, _ = _cycle_and_token(request)
     filters = Filters.from_query(request.GET)
     offset = _offset(request)
     nodes: list[NodeView] = []
@@ -577,7 +583,7 @@ def tree_unit(request: AuthedRequest, pk: int) -> HttpResponse:
     and all units below it (with their flag counts), the unit's own objectives' key results:
     6; once remembered (`tree_memo`), 3.
     """
-    cycle, token = _cycle_and_token(request)
+    cycle, token, _ = _cycle_and_token(request)
     filters = Filters.from_query(request.GET)
     with remembering(token):
         return _tree_unit(request, pk, cycle, filters)

@@ -9,6 +9,7 @@ import json
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 
@@ -605,7 +606,18 @@ def test_carry_forward_from_the_page(lead: Client, setting: Setting) -> None:
     done = KeyResultFactory(objective=old, statement="Done one", score=Decimal("1.0"))
     open_kr = KeyResultFactory(objective=old, statement="Open one", current_value=Decimal("1.8"))
     page_url = reverse("okrs:unit-setting", args=[org.team.pk]) + f"?cycle={setting.cycle.pk}"
-    assert "Unfinished in 2026 Q4" in lead.get(page_url).content.decode()
+
+    # Set while 2026 Q4 still runs: not unfinished yet, only not reached so far.
+    def noon(day: datetime.date) -> datetime.datetime:
+        return datetime.datetime.combine(day, datetime.time(12), tzinfo=datetime.UTC)
+
+    with time_machine.travel(noon(org.cycle.ends_on), tick=False):
+        lead.force_login(org.lead)  # a session of that day
+        page = lead.get(page_url).content.decode()
+    assert "Not reached yet in 2026 Q4" in page and "Unfinished" not in page
+    with time_machine.travel(noon(org.cycle.ends_on + datetime.timedelta(days=1)), tick=False):
+        lead.force_login(org.lead)
+        assert "Unfinished in 2026 Q4" in lead.get(page_url).content.decode()
     url = reverse("okrs:objective-carry-forward", args=[old.pk]) + f"?cycle={setting.cycle.pk}"
     form = lead.get(url, headers=HTMX).content.decode()
     assert f'value="{open_kr.pk}"' in form

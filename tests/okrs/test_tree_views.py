@@ -16,6 +16,7 @@ from okrs import tree_memo
 from okrs.models import AlignmentLink, KeyResult
 from tests.accounts.factories import OrgUnitFactory
 from tests.conftest import PERSONAS, Org
+from tests.cycles.factories import CycleFactory
 from tests.okrs.factories import KeyResultFactory, ObjectiveFactory
 
 NOW = datetime.datetime(2026, 11, 10, 9, 0, tzinfo=datetime.UTC)
@@ -300,6 +301,8 @@ def test_filtering_with_htmx_swaps_the_tree_and_nothing_else(client, tree_org: O
         headers={"HX-Request": "true", "HX-History-Restore-Request": "true"},
     )
     assert "<html" in full.content.decode()
+    # The address bar gets the filter's own URL, so a reload or a shared link shows the same.
+    assert response["HX-Push-Url"] == reverse("okrs:tree") + "?flag=blocked"
 
 
 def test_junk_in_the_query_string_is_ignored(client, tree_org: Org) -> None:
@@ -327,6 +330,28 @@ def test_the_bucket_holds_objectives_aligned_to_nothing(client, tree_org: Org) -
     body = bucket.content.decode()
     assert lonely.title in body and "Aligned to nothing" in body
     assert org.company_objective.title not in body
+    # Its objectives contribute to nothing, so the bucket does not say they do.
+    assert "What contributes to it" not in body
+
+
+def test_the_quarter_picker_opens_another_quarter(client, tree_org: Org) -> None:
+    org = tree_org
+    earlier = CycleFactory(
+        name="2026 Q3",
+        starts_on=datetime.date(2026, 7, 1),
+        ends_on=datetime.date(2026, 9, 30),
+        phase="closed",
+    )
+    ObjectiveFactory(unit=org.company, cycle=earlier, title="Last quarter's bet")
+    client.force_login(org.leader)
+    page = client.get(reverse("okrs:tree")).content.decode()
+    assert f'<option value="{org.cycle.pk}" selected>{org.cycle.name} (' in page
+    assert f'<option value="{earlier.pk}">2026 Q3 (closed)</option>' in page
+    assert "Last quarter&#x27;s bet" not in page
+    other = client.get(reverse("okrs:tree") + f"?cycle={earlier.pk}").content.decode()
+    assert "Alignment, 2026 Q3" in other and "Last quarter&#x27;s bet" in other
+    assert client.get(reverse("okrs:tree") + "?cycle=999999").status_code == 404
+    assert client.get(reverse("okrs:tree") + "?cycle=abc").status_code == 404
 
 
 def test_flags_show_on_the_nodes(client, tree_org: Org) -> None:
@@ -355,7 +380,7 @@ def test_sufficiency_and_expected_contribution_show_in_the_tree(client, tree_org
     org.company_objective.save()
     client.force_login(org.leader)
     page = client.get(reverse("okrs:tree")).content.decode()
-    assert "Enough if every contribution lands? <strong>partly</strong>: Nobody covers fraud" in (
+    assert "Enough if every contribution lands? <strong>Partly</strong>: Nobody covers fraud" in (
         page
     )
     assert "Expected contribution: most of it" in page
