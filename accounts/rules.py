@@ -22,6 +22,7 @@ from functools import cached_property
 from typing import Any
 
 import rules
+from django.core.exceptions import PermissionDenied
 
 from accounts.models import Membership, OrgUnit, User
 
@@ -205,3 +206,11 @@ rules.add_perm("cycles.edit_retro", signed_in & leads_unit)
 # Administration: only org admins (superusers pass every has_perm before rules are asked).
 rules.add_perm("accounts.invite", is_org_admin)
 rules.add_perm("cycles.manage_cycles", is_org_admin)
+
+
+def require_perm(by: User | None, perm: str, obj: Any, message: str) -> None:
+    """What every service that writes calls first: PermissionDenied with `message` unless
+    `by` holds `perm` on `obj`. `by=None` is the system (a management command, a Celery
+    job), which the rules do not limit."""
+    if by is not None and not by.has_perm(perm, obj):
+        raise PermissionDenied(message)

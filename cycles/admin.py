@@ -38,6 +38,11 @@ class CycleAdmin(admin.ModelAdmin):
     readonly_fields = ["phase", "phase_held"]
     actions = ["advance_phase", "release_hold"]
 
+    def get_changeform_initial_data(self, request) -> dict:
+        """A new cycle starts as the quarter after the latest, with its windows filled in
+        (the same defaults as "Create the next cycle" on /cycles/)."""
+        return {**services.next_cycle_defaults(), **super().get_changeform_initial_data(request)}
+
     @admin.action(description="Advance to the next phase")
     def advance_phase(self, request, queryset) -> None:
         for cycle in queryset:

@@ -30,6 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, OrgUnit, User
+from accounts.rules import require_perm
 from accounts.services import EmailSpec, absolute_url, email_queue, email_queue_many
 from cycles.cadence import (
     EffectiveCadence,
@@ -74,11 +75,6 @@ LINK_MAX_AGE = timedelta(days=62)
 # meantime), and not at all when the dispatch was down for more than two more days.
 DIGEST_DELAY = timedelta(days=1)
 DIGEST_GIVE_UP_AFTER = timedelta(days=2)
-
-
-def require_perm(by: User | None, perm: str, obj: Any, message: str) -> None:
-    if by is not None and not by.has_perm(perm, obj):
-        raise PermissionDenied(message)
 
 
 def zone_name_of(user: User | None) -> str:

@@ -26,14 +26,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Max, ProtectedError
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, OrgUnit, User
-from accounts.rules import UnitTree
+from accounts.rules import UnitTree, require_perm
 from accounts.services import absolute_url, email_queue
 from okrs.models import (
     AlignmentLink,
@@ -86,11 +86,6 @@ class StaleEdit(Exception):
     def __init__(self, current: Objective | KeyResult) -> None:
         super().__init__("Changed by someone else since this edit started.")
         self.current = current
-
-
-def require_perm(by: User | None, perm: str, obj: Any, message: str) -> None:
-    if by is not None and not by.has_perm(perm, obj):
-        raise PermissionDenied(message)
 
 
 @transaction.atomic

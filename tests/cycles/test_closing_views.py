@@ -554,6 +554,14 @@ def test_the_django_admin_advances_a_phase_through_the_service(client, org: Org)
     assert PhaseChange.objects.get().by == org.admin
 
 
+def test_the_django_admin_offers_the_next_quarter_when_adding_a_cycle(client, org: Org) -> None:
+    client.force_login(org.admin)
+    page = client.get(reverse("admin:cycles_cycle_add")).content.decode()
+    assert 'name="name" value="2027 Q1"' in page
+    assert 'name="starts_on" value="01/01/2027"' in page
+    assert 'name="ends_on" value="31/03/2027"' in page
+
+
 def test_in_january_the_banner_asks_leads_to_finish_the_last_quarter(client, org: Org) -> None:
     Cycle.objects.filter(pk=org.cycle.pk).update(phase="scoring")
     following = CycleFactory(
