@@ -1,9 +1,11 @@
 """Two closed quarters before the demo's current one (2026 Q2 and 2026 Q3), so that scoring,
 retrospectives and calibration have a history to show (manage.py load_demo).
 
-Generated, deterministically, from the demo file's current quarter: each team's past
-objectives pursue the same themes on the same metrics, and the numbers chain (a key result's
-final value in Q3 is the baseline its successor in Q4 starts from). Each team has a profile
+Generated, deterministically, from the demo file's current quarter: each unit's past
+objectives (the company's and the functions' too, linked as their successors are, so the
+past quarters' alignment trees have the same shape) pursue the same themes on the same
+metrics, and the numbers chain (a key result's final value in Q3 is the baseline its
+successor in Q4 starts from). Each team has a profile
 that shapes its scores, its confidence and its check-in habits, so the calibration pages tell
 something true:
 
@@ -47,7 +49,7 @@ from cycles.models import (
     score_note,
 )
 from cycles.scoring import SUCCESS_LINE, suggest
-from okrs.models import KeyResult, Objective, ObjectiveComment
+from okrs.models import AlignmentLink, KeyResult, Objective, ObjectiveComment
 
 PAST = [
     ("2026 Q2", date(2026, 4, 1), date(2026, 6, 30)),
@@ -310,9 +312,10 @@ def demo_past_cycles_create(*, current_cycle_name: str) -> PastHistory:
     current = Cycle.objects.filter(name=current_cycle_name).first()
     if current is None:
         return PastHistory(cycles=0, key_results=0, check_ins=0)
-    teams = list(
-        OrgUnit.objects.filter(kind=OrgUnit.Kind.TEAM)
-        .prefetch_related(
+    # Every unit, the company and its functions included, so the past quarters' alignment
+    # trees have tops.
+    units = list(
+        OrgUnit.objects.prefetch_related(
             Prefetch(
                 "objectives",
                 queryset=Objective.objects.filter(cycle=current)
@@ -327,14 +330,18 @@ def demo_past_cycles_create(*, current_cycle_name: str) -> PastHistory:
                 ),
             ),
             Prefetch("memberships", queryset=Membership.objects.select_related("user")),
-        )
-        .order_by("name")
+        ).order_by("name")
     )
     cadences = CadenceMap.load()
     # The numbers chain backwards: Q3 ends where Q4 began, Q2 where Q3 began.
     finals: dict[tuple[int, int], Decimal] = {}  # (unit, metric) -> the next quarter's baseline
     created_krs = created_check_ins = 0
     cycles = []
+    links = list(
+        AlignmentLink.objects.filter(child__cycle=current).values_list(
+            "child_id", "parent_id", "how", "expected_contribution"
+        )
+    )
     for name, starts_on, ends_on in reversed(PAST):
         cycle = Cycle(name=name, starts_on=starts_on, ends_on=ends_on, **_dates(starts_on, ends_on))
         cycle.phase = Cycle.Phase.CLOSED
@@ -342,10 +349,22 @@ def demo_past_cycles_create(*, current_cycle_name: str) -> PastHistory:
         cycle.save()
         cycles.append(cycle)
         Cycle.objects.filter(pk=cycle.pk).update(created_at=_at(cycle.setting_opens_on, -24))
-        for team in teams:
-            n_krs, n_check_ins = _team_quarter(team, cycle, cadences, finals)
+        copies: dict[int, Objective] = {}  # this quarter's objective -> its past one
+        for unit in units:
+            n_krs, n_check_ins = _team_quarter(unit, cycle, cadences, finals, copies)
             created_krs += n_krs
             created_check_ins += n_check_ins
+        # The links of the current quarter, where both ends have a past counterpart.
+        AlignmentLink.objects.bulk_create(
+            AlignmentLink(
+                child=copies[child],
+                parent=copies[parent],
+                how=how,
+                expected_contribution=expected,
+            )
+            for child, parent, how, expected in links
+            if child in copies and parent in copies
+        )
     return PastHistory(cycles=len(cycles), key_results=created_krs, check_ins=created_check_ins)
 
 
@@ -358,7 +377,11 @@ def _team_quarter(
     cycle: Cycle,
     cadences: CadenceMap,
     finals: dict[tuple[int, int], Decimal],
+    copies: dict[int, Objective],
 ) -> tuple[int, int]:
+    """One unit's quarter (`team` may be the company or a function too): its objectives,
+    key results, check-ins, scores and retrospective. Adds each new objective to `copies`
+    under the current quarter's objective it was made from."""
     profile = PROFILE.get(team.name, NORMAL)
     quarter = 0 if cycle.name.endswith("Q2") else 1
     aims = SCORES[profile][quarter]
@@ -415,6 +438,7 @@ def _team_quarter(
         if plans:
             objectives.append(objective)
             plans_by_objective.append(plans)
+            copies[source.pk] = objective
     Objective.objects.bulk_create(objectives)
     Objective.objects.filter(pk__in=[o.pk for o in objectives]).update(
         created_at=setting_at, updated_at=setting_at + timedelta(days=6)

@@ -291,7 +291,17 @@ class ObjectiveRow:
         self.mean_confidence = self.rollup.confidence
 
     @property
+    def fully_scored(self) -> bool:
+        """Every key result shown has its score: the quarter's verdict is in."""
+        r = self.rollup
+        return r is not None and r.key_results > 0 and r.scored == r.key_results
+
+    @property
     def at_risk(self) -> bool:
+        """Low confidence or an open blocker, while the outcome is still open (a scored
+        objective is past risk: its score says how it went)."""
+        if self.fully_scored:
+            return False
         low = self.mean_confidence is not None and self.mean_confidence < RISK_CONFIDENCE
         return low or self.blocked > 0
 

@@ -27,6 +27,7 @@ from okrs.tree import (
     NO_CONTRIBUTORS,
     OUTPUT,
     OVER_FIVE,
+    RISK_CONFIDENCE,
     STALE,
     UNALIGNED,
     Below,
@@ -228,10 +229,11 @@ def node_view(
     n_kids = sum(1 for k in kids if visibility.shows(k)) if kids is not None else o.child_count
     flags = forest.flags(objective_id)
     risk = []
-    if rollup and rollup.confidence is not None and rollup.confidence < 50:
-        risk.append(f"confidence {percent(rollup.confidence / 100)}")
-    if o.blocked:
-        risk.append(plural(o.blocked, "blocker"))
+    if o.at_risk:
+        if rollup and rollup.confidence is not None and rollup.confidence < RISK_CONFIDENCE:
+            risk.append(f"confidence {percent(rollup.confidence / 100)}")
+        if o.blocked:
+            risk.append(plural(o.blocked, "blocker"))
     key_result_count = rollup.key_results if rollup else None
     parts = []
     if key_result_count is not None:
@@ -294,7 +296,10 @@ def node_view(
         sufficiency_note=o.sufficiency_note,
         # Unanswered, the question shows on the company's own objectives only: asked on
         # every parent, it drowned the rows out.
-        asks_sufficiency=is_parent and parent_id is None and o.unit_kind == COMPANY,
+        asks_sufficiency=is_parent
+        and parent_id is None
+        and o.unit_kind == COMPANY
+        and not o.fully_scored,
         below_text=below_text,
         summary_text=" · ".join(parts) or "Details",
         children_url=children_url(o.id, params),

@@ -15,7 +15,7 @@ from accounts.models import OrgUnit, User
 from cycles import history
 from cycles.calibration import DISCONNECTED, SANDBAGGING
 from cycles.models import CheckIn, Cycle, RetroAction, Retrospective, Score
-from okrs.models import KeyResult
+from okrs.models import AlignmentLink, KeyResult, Objective
 
 TODAY = datetime(2026, 11, 22, 12, tzinfo=UTC)
 
@@ -41,7 +41,25 @@ def test_two_closed_scored_quarters_with_retrospectives(demo) -> None:
     assert Score.objects.filter(key_result__in=krs).count() == krs.count()
     assert Score.objects.exclude(reason="").exists()  # some overrides, with their reasons
     assert CheckIn.objects.filter(key_result__in=krs).count() > 400
-    assert Retrospective.objects.filter(cycle__in=past, done_at__isnull=False).count() == 24
+    # Every unit held both retrospectives: the company, its functions and its teams.
+    units_with_objectives = OrgUnit.objects.filter(objectives__cycle__name="2026 Q4").distinct()
+    assert (
+        Retrospective.objects.filter(cycle__in=past, done_at__isnull=False).count()
+        == 2 * units_with_objectives.count()
+    )
+
+
+def test_the_past_quarters_trees_have_the_shape_of_the_current_one(demo) -> None:
+    """Company and function objectives too, linked as their successors are, so picking
+    2026 Q3 on the alignment tree shows company objectives with what contributed to them."""
+    q3 = Cycle.objects.get(name="2026 Q3")
+    company = Objective.objects.filter(cycle=q3, unit__kind="company")
+    assert company.count() == 2
+    below = AlignmentLink.objects.filter(parent__in=company)
+    assert below.exists()
+    assert not below.exclude(child__cycle=q3).exists()
+    teams_aligned = AlignmentLink.objects.filter(child__cycle=q3, child__unit__kind="team")
+    assert teams_aligned.count() >= 6
 
 
 def test_the_flags_tell_the_story(demo) -> None:

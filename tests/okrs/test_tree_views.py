@@ -478,3 +478,21 @@ def test_before_the_first_quarter_the_tree_says_so(client, db) -> None:
     page = client.get(reverse("okrs:tree")).content.decode()
     assert "No quarter yet" in page
     assert client.get(reverse("okrs:tree-unaligned")).status_code == 200
+
+
+def test_a_scored_objective_is_past_risk_and_past_the_sufficiency_question(
+    client, tree_org: Org
+) -> None:
+    """In a scored quarter the score says how it went: low confidence no longer reads as
+    a risk, and nobody is asked whether the contributions will be enough."""
+    org = tree_org
+    KeyResult.objects.filter(objective=org.company_objective).update(confidence=20)
+    client.force_login(org.leader)
+    page = client.get(reverse("okrs:tree")).content.decode()
+    assert "At risk: confidence 20%" in page
+    assert "Enough if every contribution lands? Not answered yet." in page
+    KeyResult.objects.filter(objective=org.company_objective).update(score="0.4")
+    page = client.get(reverse("okrs:tree")).content.decode()
+    assert "At risk" not in page.split(org.company_objective.title, 1)[1].split("</li>", 1)[0]
+    assert "Not answered yet" not in page
+    assert "Score 0.4" in page
