@@ -265,6 +265,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "cycles.tasks.advance_cycle_phases",
         "schedule": crontab(minute=5, hour=0),
     },
+    "prune-tree-changes": {
+        # The alignment tree counts its change log on every page; this keeps it short without
+        # changing the count (okrs.tree_memo.prune).
+        "task": "okrs.tasks.prune_tree_changes",
+        "schedule": 300,
+    },
     "send-score-due-notices": {
         # Daily: owners of delayed-payback key results whose window has ended, once each.
         "task": "cycles.tasks.send_score_due_notices",

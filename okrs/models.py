@@ -494,20 +494,36 @@ class FocusReason(models.Model):
         return f"Why {self.unit} has more than five objectives"
 
 
-class TreeVersion(models.Model):
-    """One row whose token changes whenever anything the alignment tree reads changes.
+class TreeChange(models.Model):
+    """One row per committed write to what the alignment tree reads (objectives, key results,
+    alignment links, org units), inserted by database triggers in the writer's transaction.
 
-    Database triggers (installed by okrs.tree_memo after every migrate) write a new random
-    token in the same transaction as any insert, update or delete of objectives, key results,
-    alignment links or org units, so a token names one state of those tables exactly. The
-    tree keeps the rows it read in memory under the token they were read at (see
-    okrs.tree_memo); readers ask for the token first and reuse rows only while it holds.
+    Inserts take no lock another writer waits for, so this costs writers nothing but the row.
+    The rows carry nothing: only how many there are matters (see okrs.tree_memo). A periodic
+    task moves their count into TreeVersion.pruned and deletes them.
     """
 
-    token = models.BigIntegerField(default=0)
+    id = models.BigAutoField(primary_key=True)
+
+    class Meta:
+        verbose_name = "alignment tree change"
+
+    def __str__(self) -> str:
+        return f"tree change {self.pk}"
+
+
+class TreeVersion(models.Model):
+    """How many TreeChange rows were deleted by pruning (one row, id 1).
+
+    The alignment tree's data version is this plus the TreeChange rows still there: the
+    number of tree writes ever committed, which grows with every commit and is never the
+    same for two states of the data (okrs.tree_memo).
+    """
+
+    pruned = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name = "alignment tree version"
 
     def __str__(self) -> str:
-        return f"tree data version {self.token}"
+        return f"{self.pruned} tree changes pruned"

@@ -321,7 +321,8 @@ class Forest:
     # objective id -> its blocked key results (whole-cycle loads only: "what blocks")
     blockers: dict[int, list[BlockerRow]] = field(default_factory=dict)
 
-    _ordered: set[int] = field(default_factory=set)
+    # parent id -> its children in reading order (`kids`), per Forest: never shared
+    _sorted: dict[int, list[int]] = field(default_factory=dict)
     # objectives this Forest copied for itself before changing them (`own`)
     _owned: set[int] = field(default_factory=set)
     # the Forest this one is a private copy of, and the unfiltered Subtrees of either
@@ -340,7 +341,6 @@ class Forest:
             expected=self.expected,
             units=self.units,
             blockers=self.blockers,
-            _ordered=self._ordered,
             _base=self,
         )
 
@@ -364,21 +364,23 @@ class Forest:
 
     def kids(self, objective_id: int) -> list[int]:
         """An objective's children in reading order: functions before teams, then by unit
-        name, then the unit's own order. Sorted when first asked: a page shows a few dozen
-        of the thousands of lists a cycle has."""
-        kids = self.children.get(objective_id, [])
-        if objective_id not in self._ordered:
+        name, then the unit's own order. Sorted when first asked (a page shows a few dozen of
+        the thousands of lists a cycle has), into a list of this Forest's own: `children` is
+        shared by every request of a remembered Forest and never changes, so readers in
+        other threads never see a list half-sorted."""
+        found = self._sorted.get(objective_id)
+        if found is None:
             objectives = self.objectives
-            kids.sort(
+            found = self._sorted[objective_id] = sorted(
+                self.children.get(objective_id, ()),
                 key=lambda k: (
                     KIND_RANK.get(objectives[k].unit_kind, 3),
                     objectives[k].unit_name.casefold(),
                     objectives[k].order,
                     k,
-                )
+                ),
             )
-            self._ordered.add(objective_id)
-        return kids
+        return found
 
     def flags(self, objective_id: int) -> list[str]:
         return own_flags(self.objectives[objective_id])

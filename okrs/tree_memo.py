@@ -3,32 +3,37 @@
 Leadership opens the tree far more often than anyone changes an objective, a key result, a
 link or a unit, and on a large organisation the whole-cycle reads cost more than everything
 else on the page (bench/tree.py). So the tree keeps the rows each read returned, in this
-process's memory, under the token of `okrs.TreeVersion` they were read at, and reuses them
-while the token holds.
+process's memory, under the data version they were read at, and reuses them while the
+version holds.
 
-The token is exact, not a timeout. Triggers on the four tables the tree reads (objectives, key
-results, alignment links, org units) write a fresh random token in the same transaction as
-any insert, update or delete, whether it came from a form, `QuerySet.update()`, a bulk
-import or hand-written SQL; a check-in changes its key result's denormalised fields, so it
-changes the token too. A reader reads the token before anything else, so rows kept under a
-token are never older than it. A rolled-back write rolls its token back with it.
+The version is exact, not a timeout. Triggers on the four tables the tree reads (objectives,
+key results, alignment links, org units) insert a row into `okrs_treechange` in the same
+transaction as any insert, update or delete, whether it came from a form, `QuerySet.update()`,
+a bulk import or hand-written SQL; a check-in changes its key result's denormalised fields, so
+it counts too. The version is the number of those rows ever committed (the rows there plus
+`TreeVersion.pruned`, the ones a periodic task has deleted): every commit that changes the
+tree's data raises it, a rolled-back write takes its rows with it, and pruning moves rows from
+one term to the other without changing the sum. A reader reads the version before anything
+else, so rows kept under a version are never older than it.
 
-Costs and limits:
-- a writer holds the token's row from its first write to these tables until it commits, so
-  such transactions queue behind each other for that moment (they are short: a check-in,
-  a form save, a reorder); PostgreSQL breaks the rare deadlock by cancelling one;
-- each process keeps at most `LIMIT` results and forgets them all when the token changes;
-- rows from outside a `remembering()` block (tests calling a loader, the shell) are never
-  kept.
+Inserts take no lock that another writer waits for, so writers never queue or deadlock on the
+version (a single counter row that every writer updated would make every check-in wait for a
+long import, and deadlock two writers that lock rows in opposite orders).
 
-The triggers are (re)installed after every `migrate` (and after `flush`, which Django's test
-runner uses between live-server tests): on SQLite, Django rebuilds a table to alter it, and
-that drops its triggers.
+Limits:
+- each process keeps at most `LIMIT` results and forgets them all when the version changes;
+  in a busy organisation check-ins change it every few seconds, and the first reader after
+  each change reads afresh;
+- rows read outside a `remembering()` block (tests calling a loader, the shell), or inside
+  a transaction (what it reads may never be committed), are never kept.
+
+The triggers come with migration okrs 0004 (and go when it is unapplied), and are put back,
+if missing, after every `migrate` and `flush`: on SQLite, Django rebuilds a table to alter it,
+which drops its triggers.
 """
 
 from __future__ import annotations
 
-import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
@@ -36,89 +41,146 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from django.db import connections
+from django.db import connections, transaction
 
 TABLES = ("okrs_objective", "okrs_keyresult", "okrs_alignmentlink", "accounts_orgunit")
+CHANGES_TABLE = "okrs_treechange"
 VERSION_TABLE = "okrs_treeversion"
 LIMIT = 256
+TRIGGER = "okrs_tree_changed"
+
+# The version as an SQL expression: one statement's snapshot sees both terms together. NULL
+# without the version row (after a flush, before post_migrate puts it back).
+VERSION_SQL = (
+    f"SELECT (SELECT COUNT(*) FROM {CHANGES_TABLE}) + v.pruned FROM {VERSION_TABLE} v "
+    "WHERE v.id = 1"
+)
 
 _POSTGRESQL_FUNCTION = f"""
-CREATE OR REPLACE FUNCTION okrs_tree_changed() RETURNS trigger AS $$
+CREATE OR REPLACE FUNCTION {TRIGGER}() RETURNS trigger AS $$
 BEGIN
-    UPDATE {VERSION_TABLE} SET token = floor(random() * 4e18)::bigint;
+    INSERT INTO {CHANGES_TABLE} DEFAULT VALUES;
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql
 """
 
 
-def _postgresql_trigger(table: str) -> str:
-    # One bump per statement, however many rows it touched.
+def _sqlite_trigger(table: str, event: str) -> str:
+    # Row triggers (SQLite has no others); SQLite allows no DEFAULT VALUES inside a trigger.
     return (
-        f"CREATE OR REPLACE TRIGGER okrs_tree_changed AFTER INSERT OR UPDATE OR DELETE OR "
-        f"TRUNCATE ON {table} FOR EACH STATEMENT EXECUTE FUNCTION okrs_tree_changed()"
+        f"CREATE TRIGGER IF NOT EXISTS {TRIGGER}_{table}_{event.lower()} AFTER {event} ON "
+        f"{table} BEGIN INSERT INTO {CHANGES_TABLE} (id) VALUES (NULL); END"
     )
 
 
-def _sqlite_triggers(table: str) -> list[str]:
-    return [
-        f"CREATE TRIGGER IF NOT EXISTS okrs_tree_changed_{table}_{event.lower()} "
-        f"AFTER {event} ON {table} BEGIN "
-        f"UPDATE {VERSION_TABLE} SET token = abs(random()); END"
-        for event in ("INSERT", "UPDATE", "DELETE")
-    ]
+EVENTS = ("INSERT", "UPDATE", "DELETE")
 
 
 def install(using: str = "default", **kwargs: Any) -> None:
-    """Create the token's row and the triggers that change it, if missing (a post_migrate
-    receiver; idempotent)."""
+    """Create the version row and the triggers, where missing (migration 0004 and a
+    post_migrate receiver; idempotent, and it takes no table lock when all is there)."""
     connection = connections[using]
     with connection.cursor() as cursor:
         existing = set(connection.introspection.table_names(cursor))
-        if VERSION_TABLE not in existing or not set(TABLES) <= existing:
-            return  # migrating part of the way; the run that finishes installs them
+        if not {CHANGES_TABLE, VERSION_TABLE, *TABLES} <= existing:
+            return  # okrs 0004 not applied (yet, or any more)
         cursor.execute(f"SELECT COUNT(*) FROM {VERSION_TABLE}")
         if cursor.fetchone()[0] == 0:
-            cursor.execute(
-                f"INSERT INTO {VERSION_TABLE} (id, token) VALUES (1, %s)", [secrets.randbits(62)]
-            )
+            cursor.execute(f"INSERT INTO {VERSION_TABLE} (id, pruned) VALUES (1, 0)")
+        # A change of its own: whatever was written while a trigger was missing (SQLite drops
+        # them while Django rebuilds a table) is not served from memory afterwards.
+        cursor.execute(
+            f"INSERT INTO {CHANGES_TABLE} (id) VALUES (DEFAULT)"
+            if connection.vendor == "postgresql"
+            else f"INSERT INTO {CHANGES_TABLE} (id) VALUES (NULL)"
+        )
         if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE t.tgname = %s",
+                [TRIGGER],
+            )
+            guarded = {row[0] for row in cursor.fetchall()}
+            if guarded >= set(TABLES):
+                return
             cursor.execute(_POSTGRESQL_FUNCTION)
-            for table in TABLES:
-                cursor.execute(_postgresql_trigger(table))
+            for table in set(TABLES) - guarded:
+                # One row per statement, however many rows it touched.
+                cursor.execute(
+                    f"CREATE TRIGGER {TRIGGER} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+                    f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION {TRIGGER}()"
+                )
         elif connection.vendor == "sqlite":
             for table in TABLES:
-                for statement in _sqlite_triggers(table):
-                    cursor.execute(statement)
+                for event in EVENTS:
+                    cursor.execute(_sqlite_trigger(table, event))
 
 
-def data_version() -> int | None:
-    """The current token (one query); None when there is none to trust (no row: tables
-    flushed without the post_migrate that follows)."""
-    from okrs.models import TreeVersion
+def uninstall(using: str = "default") -> None:
+    """Drop the triggers (unapplying okrs 0004)."""
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        existing = set(connection.introspection.table_names(cursor))
+        if connection.vendor == "postgresql":
+            for table in set(TABLES) & existing:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {TRIGGER} ON {table}")
+            cursor.execute(f"DROP FUNCTION IF EXISTS {TRIGGER}()")
+        elif connection.vendor == "sqlite":
+            for table in TABLES:
+                for event in EVENTS:
+                    cursor.execute(f"DROP TRIGGER IF EXISTS {TRIGGER}_{table}_{event.lower()}")
 
-    return TreeVersion.objects.filter(pk=1).values_list("token", flat=True).first()
+
+def prune(using: str = "default") -> int:
+    """Move the change rows' count into TreeVersion.pruned and delete them, in one
+    transaction, leaving the version as it was (a periodic task; returns how many went)."""
+    connection = connections[using]
+    with transaction.atomic(using=using), connection.cursor() as cursor:
+        # Lock the version row: two prunes at once would each add what both deleted.
+        cursor.execute(
+            f"SELECT pruned FROM {VERSION_TABLE} WHERE id = 1"
+            + (" FOR UPDATE" if connection.vendor == "postgresql" else "")
+        )
+        if cursor.fetchone() is None:
+            return 0
+        cursor.execute(f"DELETE FROM {CHANGES_TABLE}")
+        deleted = cursor.rowcount
+        if deleted:
+            cursor.execute(
+                f"UPDATE {VERSION_TABLE} SET pruned = pruned + %s WHERE id = 1", [deleted]
+            )
+        return deleted
+
+
+def data_version(using: str = "default") -> int | None:
+    """The current version (one query); None when there is none to trust (no version row:
+    tables flushed, before the post_migrate that follows puts it back)."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(VERSION_SQL)
+        row = cursor.fetchone()
+    return None if row is None else row[0]
 
 
 class _Memo:
-    """Results kept under one token at a time, least recently used first out."""
+    """Results kept under one version at a time, least recently used first out."""
 
     def __init__(self) -> None:
-        self.token: int | None = None
+        self.version: int | None = None
         self.rows: OrderedDict[Hashable, Any] = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, token: int, key: Hashable, fetch: Callable[[], Any]) -> Any:
+    def get(self, version: int, key: Hashable, fetch: Callable[[], Any]) -> Any:
         with self.lock:
-            if self.token != token:
-                self.token = token
+            if self.version != version:
+                self.version = version
                 self.rows.clear()
             if key in self.rows:
                 self.rows.move_to_end(key)
                 return self.rows[key]
         found = fetch()
         with self.lock:
-            if self.token == token:
+            if self.version == version:
                 self.rows[key] = found
                 while len(self.rows) > LIMIT:
                     self.rows.popitem(last=False)
@@ -126,33 +188,45 @@ class _Memo:
 
     def clear(self) -> None:
         with self.lock:
-            self.token = None
+            self.version = None
             self.rows.clear()
 
 
 _memo = _Memo()
-_token: ContextVar[int | None] = ContextVar("okrs_tree_token", default=None)
+_version: ContextVar[int | None] = ContextVar("okrs_tree_version", default=None)
 
 
 @contextmanager
-def remembering(token: int | None) -> Iterator[None]:
-    """Inside, `remembered` reuses what this process read under `token` (a `data_version()`
+def remembering(version: int | None) -> Iterator[None]:
+    """Inside, `remembered` reuses what this process read under `version` (a `data_version()`
     read at the start of the request). With None, everything is read afresh."""
-    reset = _token.set(token)
+    reset = _version.set(version)
     try:
         yield
     finally:
-        _token.reset(reset)
+        _version.reset(reset)
 
 
 def remembered(key: Hashable, fetch: Callable[[], Any]) -> Any:
-    """`fetch()`'s result, kept for the current token under `key` (which must name
+    """`fetch()`'s result, kept for the current version under `key` (which must name
     everything the result depends on: the statement and its parameters). Callers treat the
-    result as read-only: build fresh objects from it."""
-    token = _token.get()
-    if token is None:
+    result as read-only: build fresh objects from it.
+
+    Inside a transaction nothing is kept: what it reads may never be committed, and a
+    rolled-back transaction hands its version number to the next writer."""
+    version = _version.get()
+    if version is None or _in_transaction():
         return fetch()
-    return _memo.get(token, key, fetch)
+    return _memo.get(version, key, fetch)
+
+
+def _in_transaction(using: str = "default") -> bool:
+    """In an atomic block of the application's (a test case's own blocks do not count:
+    each test starts with nothing remembered, see tests/conftest.py)."""
+    connection = connections[using]
+    return connection.in_atomic_block and not all(
+        block._from_testcase for block in connection.atomic_blocks
+    )
 
 
 def forget() -> None:

@@ -18,7 +18,8 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Subquery
+from django.db.models import BigIntegerField
+from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -29,10 +30,10 @@ from django_htmx.http import push_url
 from accounts.http import AuthedRequest
 from cycles.models import Cycle, pick_current
 from okrs import services, tree
-from okrs.models import Objective, TreeVersion
+from okrs.models import Objective
 from okrs.tree import COMPANY, FLAGS, FUNCTION, Filters, Forest, Visibility
 from okrs.tree_forms import SufficiencyForm
-from okrs.tree_memo import data_version, remembered, remembering
+from okrs.tree_memo import VERSION_SQL, data_version, remembered, remembering
 from okrs.tree_present import (
     NodeView,
     blocker_views,
@@ -51,13 +52,13 @@ PAGE_SIZE = 20
 BLOCKERS_SHOWN = 5
 
 
-def _cycle_and_token(request: AuthedRequest) -> tuple[Any, int | None, list[Cycle]]:
+def _cycle_and_version(request: AuthedRequest) -> tuple[Any, int | None, list[Cycle]]:
     """The cycle the page is about (?cycle=, else the current one; None when there are no
     cycles), the tree's data version (`tree_memo`), and every cycle, newest first (for the
     quarter picker): one query."""
     cycles = list(
         Cycle.objects.annotate(
-            tree_token=Subquery(TreeVersion.objects.filter(pk=1).values("token")[:1])
+            tree_version=RawSQL(f"({VERSION_SQL})", [], output_field=BigIntegerField())
         ).order_by("-starts_on")
     )
     current = pick_current(cycles)
@@ -69,7 +70,7 @@ def _cycle_and_token(request: AuthedRequest) -> tuple[Any, int | None, list[Cycl
         cycle = next((c for c in cycles if raw.isdigit() and c.pk == int(raw)), None)
         if cycle is None:
             raise Http404("No such cycle.")
-    return cycle, getattr(cycle, "tree_token", None), cycles
+    return cycle, getattr(cycle, "tree_version", None), cycles
 
 
 def remembers(view: Any) -> Any:
@@ -214,13 +215,13 @@ def tree_page(request: AuthedRequest) -> HttpResponse:
     direct contributors' progress, the banner's hint: 9; a text search adds one. Once
     remembered (`tree_memo`), only session, user, cycle and the banner's: 4.
     """
-    cycle, token, cycles = _cycle_and_token(request)
+    cycle, version, cycles = _cycle_and_version(request)
     filters = Filters.from_query(request.GET)
     view = "org" if request.GET.get("view") == "org" else "alignment"
     context = _base_context(request, cycle, filters, view)
     context["cycles"] = cycles
     if cycle is not None:
-        with remembering(token):
+        with remembering(version):
             context.update(_tree_context(request, cycle, filters, view))
     if request.htmx and not request.htmx.history_restore_request:
         # The filters' own URL goes into the address bar (the form's hx-push-url alone put
@@ -505,14 +506,14 @@ def tree_unaligned(request: AuthedRequest) -> HttpResponse:
     Queries: session, user, cycle (with the data version), `tree.load_cycle` (3), their key
     results: 7; once remembered (`tree_memo`), 3.
     """
-    cycle, token, _ = _cycle_and_token(request)
+    cycle, version, _ = _cycle_and_version(request)
     filters = Filters.from_query(request.GET)
     offset = _offset(request)
     nodes: list[NodeView] = []
     rest = 0
     params: dict[str, str] = {}
     if cycle is not None:
-        with remembering(token):
+        with remembering(version):
             nodes, rest, params = _unaligned(request, cycle, filters, offset)
     more_url = ""
     if rest > 0:
@@ -583,9 +584,9 @@ def tree_unit(request: AuthedRequest, pk: int) -> HttpResponse:
     and all units below it (with their flag counts), the unit's own objectives' key results:
     6; once remembered (`tree_memo`), 3.
     """
-    cycle, token, _ = _cycle_and_token(request)
+    cycle, version, _ = _cycle_and_version(request)
     filters = Filters.from_query(request.GET)
-    with remembering(token):
+    with remembering(version):
         return _tree_unit(request, pk, cycle, filters)
 
 

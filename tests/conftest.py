@@ -15,6 +15,7 @@ import pytest
 
 from accounts.models import Membership, OrgUnit, User
 from cycles.models import Cycle
+from okrs import tree_memo
 from okrs.models import KeyResult, Objective
 from tests.accounts.factories import MembershipFactory, OrgUnitFactory, UserFactory
 from tests.cycles.factories import CycleFactory
@@ -22,6 +23,16 @@ from tests.okrs.factories import KeyResultFactory, ObjectiveFactory
 
 # Service detection, the report header and skip-or-fail for integration and browser tests.
 pytest_plugins = ["tests.plugins.services"]
+
+
+@pytest.fixture(autouse=True)
+def _tree_memo_cold():
+    """Each test starts as a fresh process would, with nothing of the alignment tree
+    remembered: a test's writes roll back with it, so the next test can reach the same data
+    version with other data (okrs.tree_memo)."""
+    tree_memo.forget()
+    yield
+    tree_memo.forget()
 
 
 @dataclass

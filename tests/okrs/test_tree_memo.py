@@ -19,13 +19,6 @@ from tests.okrs.factories import KeyResultFactory, ObjectiveFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def cold_memo():
-    tree_memo.forget()
-    yield
-    tree_memo.forget()
-
-
 def _link(org: Org) -> AlignmentLink:
     return AlignmentLink.objects.create(
         child=org.objective, parent=org.function_objective, how="It moves it."
@@ -191,3 +184,76 @@ def test_a_request_s_changes_stay_in_its_own_forest(org: Org, django_assert_num_
     assert first.objectives[org.objective.pk].progress == 0.5
     assert second.objectives[org.objective.pk].progress is None
     assert second.children is first.children  # what was read is shared, not copied
+
+
+def test_pruning_empties_the_change_log_and_keeps_the_version(org: Org) -> None:
+    from okrs.models import TreeChange
+
+    _link(org)
+    before = tree_memo.data_version()
+    assert TreeChange.objects.exists()
+    assert tree_memo.prune() > 0
+    assert not TreeChange.objects.exists()
+    assert tree_memo.data_version() == before  # remembered rows stay good
+    assert tree_memo.prune() == 0  # a second run finds nothing
+    ObjectiveFactory(unit=org.team, cycle=org.cycle)
+    assert tree_memo.data_version() == before + 1
+
+
+def test_unapplying_the_migration_leaves_no_trigger_behind(org: Org) -> None:
+    """migrate okrs 0003 drops the log and version tables; a trigger left writing to them
+    would fail every write to objectives, key results, links and units."""
+    tree_memo.uninstall(using="default")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE okrs_treechange")
+    org.team.name = "Still writable"
+    org.team.save()
+    KeyResult.objects.filter(pk=org.key_result.pk).update(confidence=3)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has one writer at a time")
+@pytest.mark.django_db(transaction=True)
+def test_writers_never_wait_for_each_other_on_the_version(org: Org) -> None:
+    """Two transactions writing to different rows of the four tables both go through at
+    once: the version costs writers no lock (a shared counter row would make the second
+    wait for the first's commit, and deadlock writers that lock rows in opposite orders)."""
+    import psycopg
+
+    settings = connection.settings_dict
+    conninfo = psycopg.conninfo.make_conninfo(
+        dbname=settings["NAME"],
+        user=settings["USER"] or None,
+        host=settings["HOST"] or None,
+        port=str(settings["PORT"] or "") or None,
+    )
+    before = tree_memo.data_version()
+    with psycopg.connect(conninfo) as first, psycopg.connect(conninfo) as second:
+        second.execute("SET lock_timeout = '2s'")
+        first.execute(
+            "UPDATE okrs_keyresult SET confidence = 10 WHERE id = %s", [org.key_result.pk]
+        )
+        # The first has not committed; the second must not wait for it.
+        second.execute(
+            "UPDATE okrs_objective SET title = 'Moved on' WHERE id = %s", [org.objective.pk]
+        )
+        second.execute("UPDATE accounts_orgunit SET name = 'Renamed' WHERE id = %s", [org.team.pk])
+        second.commit()
+        assert tree_memo.data_version() == before + 2
+        first.commit()
+    assert tree_memo.data_version() == before + 3
+
+
+def test_nothing_read_inside_a_transaction_is_remembered(
+    org: Org, django_assert_num_queries
+) -> None:
+    """What a transaction reads may never be committed, and a rolled-back transaction hands
+    its version number to the next writer: inside one, every read goes to the database."""
+    today = org.cycle.starts_on
+    with tree_memo.remembering(tree_memo.data_version()):
+        with transaction.atomic():
+            tree.load_cycle(org.cycle, today)
+            with django_assert_num_queries(3):
+                tree.load_cycle(org.cycle, today)
+        tree.load_cycle(org.cycle, today)
+        with django_assert_num_queries(0):
+            tree.load_cycle(org.cycle, today)

@@ -12,7 +12,6 @@ import time_machine
 from django.urls import reverse
 
 from accounts.models import OrgUnit
-from okrs import tree_memo
 from okrs.models import AlignmentLink, KeyResult
 from tests.accounts.factories import OrgUnitFactory
 from tests.conftest import PERSONAS, Org
@@ -129,14 +128,6 @@ PAGES = {
     # the data version, the subtree, with each objective's figures
     "map": (lambda o: reverse("okrs:tree-map-svg", args=[o.company_objective.pk]), 4, 3, {}),
 }
-
-
-@pytest.fixture(autouse=True)
-def cold_memo():
-    """Each test starts as a fresh process would: nothing remembered."""
-    tree_memo.forget()
-    yield
-    tree_memo.forget()
 
 
 @pytest.mark.parametrize("page_name", PAGES)
