@@ -21,7 +21,8 @@ version (a single counter row that every writer updated would make every check-i
 long import, and deadlock two writers that lock rows in opposite orders).
 
 Limits:
-- each process keeps at most `LIMIT` results and forgets them all when the version changes;
+- each process keeps at most `LIMIT` read results and `FRAGMENT_LIMIT` rendered fragments,
+  and forgets them all when the version changes;
   in a busy organisation check-ins change it every few seconds, and the first reader after
   each change reads afresh;
 - rows read outside a `remembering()` block (tests calling a loader, the shell), or inside
@@ -46,7 +47,9 @@ from django.db import connections, transaction
 TABLES = ("okrs_objective", "okrs_keyresult", "okrs_alignmentlink", "accounts_orgunit")
 CHANGES_TABLE = "okrs_treechange"
 VERSION_TABLE = "okrs_treeversion"
-LIMIT = 256
+LIMIT = 256  # results of reads (a whole-cycle Forest, subtrees, key results)
+FRAGMENT_LIMIT = 256  # rendered htmx fragments, apart: a reader paging through many
+# fragments must not push out the Forest that costs most to read again
 TRIGGER = "okrs_tree_changed"
 
 # The version as an SQL expression: one statement's snapshot sees both terms together. NULL
@@ -165,7 +168,8 @@ def data_version(using: str = "default") -> int | None:
 class _Memo:
     """Results kept under one version at a time, least recently used first out."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
         self.version: int | None = None
         self.rows: OrderedDict[Hashable, Any] = OrderedDict()
         self.lock = threading.Lock()
@@ -182,7 +186,7 @@ class _Memo:
         with self.lock:
             if self.version == version:
                 self.rows[key] = found
-                while len(self.rows) > LIMIT:
+                while len(self.rows) > self.limit:
                     self.rows.popitem(last=False)
         return found
 
@@ -192,7 +196,7 @@ class _Memo:
             self.rows.clear()
 
 
-_memo = _Memo()
+_memos = {"reads": _Memo(LIMIT), "fragments": _Memo(FRAGMENT_LIMIT)}
 _version: ContextVar[int | None] = ContextVar("okrs_tree_version", default=None)
 
 
@@ -207,7 +211,7 @@ def remembering(version: int | None) -> Iterator[None]:
         _version.reset(reset)
 
 
-def remembered(key: Hashable, fetch: Callable[[], Any]) -> Any:
+def remembered(key: Hashable, fetch: Callable[[], Any], pool: str = "reads") -> Any:
     """`fetch()`'s result, kept for the current version under `key` (which must name
     everything the result depends on: the statement and its parameters). Callers treat the
     result as read-only: build fresh objects from it.
@@ -217,7 +221,7 @@ def remembered(key: Hashable, fetch: Callable[[], Any]) -> Any:
     version = _version.get()
     if version is None or _in_transaction():
         return fetch()
-    return _memo.get(version, key, fetch)
+    return _memos[pool].get(version, key, fetch)
 
 
 def _in_transaction(using: str = "default") -> bool:
@@ -231,7 +235,8 @@ def _in_transaction(using: str = "default") -> bool:
 
 def forget() -> None:
     """Drop everything this process keeps (tests that want a cold start)."""
-    _memo.clear()
+    for memo in _memos.values():
+        memo.clear()
 
 
 def frozen(params: Any) -> Hashable:

@@ -94,7 +94,9 @@ def remembers_fragment(view: Any) -> Any:
     def wrapper(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         with remembering(data_version()):
             key = ("fragment", view.__name__, request.get_full_path(), _today())
-            content = remembered(key, lambda: view(request, *args, **kwargs).content)
+            content = remembered(
+                key, lambda: view(request, *args, **kwargs).content, pool="fragments"
+            )
         return HttpResponse(content)
 
     return wrapper

@@ -257,3 +257,44 @@ def test_nothing_read_inside_a_transaction_is_remembered(
         tree.load_cycle(org.cycle, today)
         with django_assert_num_queries(0):
             tree.load_cycle(org.cycle, today)
+
+
+def test_remembered_fragments_and_reads_are_kept_per_query_and_per_day(client, org: Org) -> None:
+    """The same node opened with another page offset, filter or search, or on the next day
+    (when a due date has passed), is a different answer, not the remembered one."""
+    import datetime
+
+    import time_machine
+
+    for i in range(25):
+        AlignmentLink.objects.create(
+            child=ObjectiveFactory(unit=org.other_team, cycle=org.cycle, title=f"Spoke {i:02}"),
+            parent=org.function_objective,
+            how="It moves it.",
+        )
+    due = datetime.date(2026, 11, 20)
+    KeyResult.objects.filter(pk=org.key_result.pk).update(check_in_due_on=due)
+    _link(org)
+    client.force_login(org.leader)
+    url = reverse("okrs:tree-children", args=[org.function_objective.pk])
+    headers = {"HX-Request": "true"}
+
+    def get(query: str = "") -> str:
+        return client.get(url + query, headers=headers).content.decode()
+
+    first_page = get()
+    assert get() == first_page  # remembered
+    assert get("?offset=20&only=children") != first_page
+    assert "Spoke 24" in get("?offset=20&only=children") and "Spoke 24" not in first_page
+    assert "Spoke 03" not in get("?flag=stale")  # no stale check-in among the spokes
+    assert "Spoke 07" in get("?q=Spoke+07") and "Spoke 08" not in get("?q=Spoke+07")
+
+    def glance_on(day: datetime.date) -> str:
+        moment = datetime.datetime.combine(day, datetime.time(12), tzinfo=datetime.UTC)
+        with time_machine.travel(moment, tick=False):
+            client.force_login(org.leader)
+            client.get(reverse("okrs:tree"))  # remembered for that day
+            return client.get(reverse("okrs:tree")).content.decode()
+
+    assert "0 stale check-ins" in glance_on(due)  # due today: not stale yet
+    assert "1 stale check-in," in glance_on(due + datetime.timedelta(days=1))
