@@ -23,6 +23,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -352,6 +353,13 @@ def objective_create(request: AuthedRequest, pk: int) -> HttpResponse:
             )
             retarget(response, "#objective-list")
             reswap(response, "beforeend")
+            fresh = _objective_form(request, unit, data=None, prefix="new-objective")
+            _replace_form(
+                request,
+                response,
+                "okrs/objective_form.html#form",
+                {"form": fresh, "unit": unit, "cycle": cycle, "creating": True},
+            )
             trigger_client_event(response, "objectives-changed")
             trigger_client_event(response, "okrs:reset", {"form": "new-objective-form"})
             return response
@@ -753,6 +761,13 @@ def key_result_create(request: AuthedRequest, pk: int) -> HttpResponse:
             )
             retarget(response, f"#objective-{objective.pk}-krs")
             reswap(response, "beforeend")
+            fresh = _kr_form(request, objective, data=None, prefix=prefix, locked=locked)
+            _replace_form(
+                request,
+                response,
+                "okrs/key_result_form.html#form",
+                _kr_form_context(request, objective, fresh, kr=None),
+            )
             trigger_client_event(response, f"kr-changed-{objective.pk}")
             trigger_client_event(response, "okrs:reset", {"form": f"{prefix}-form"}, after="settle")
             return response
@@ -760,6 +775,17 @@ def key_result_create(request: AuthedRequest, pk: int) -> HttpResponse:
     if request.htmx:
         return render(request, "okrs/key_result_form.html#form", context)
     return render(request, "okrs/key_result_form.html", context)
+
+
+def _replace_form(
+    request: AuthedRequest, response: HttpResponse, template: str, context: dict
+) -> None:
+    """Add to a create form's success response (whose content goes elsewhere) the form
+    again, empty, swapped out of band over the one on the page. Resetting the old one in the
+    browser brought back what an earlier, rejected submission had rendered into it: after an
+    error, the rejected values are the form's defaults."""
+    html = render_to_string(template, context, request=request)
+    response.content += html.replace("<form ", '<form hx-swap-oob="outerHTML" ', 1).encode()
 
 
 def _annotated_kr(pk: int) -> KeyResult:

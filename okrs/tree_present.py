@@ -42,7 +42,7 @@ KIND_LABELS = dict(Objective.Kind.choices)
 STATUS_LABELS = dict(Objective.Status.choices)
 SUFFICIENCY_LABELS = dict(Objective.Sufficiency.choices)
 DIRECTION_WORDS = {
-    KeyResult.Direction.INCREASE: "to",
+    KeyResult.Direction.INCREASE: "up to",
     KeyResult.Direction.DECREASE: "down to",
     KeyResult.Direction.STAY_ABOVE: "at or above",
     KeyResult.Direction.STAY_BELOW: "at or below",

@@ -237,6 +237,7 @@ def _tree_context(request: AuthedRequest, cycle: Any, filters: Filters, view: st
     today = _today()
     forest = tree.load_cycle(cycle, today)
     params = _params(request, filters, cycle)
+    keep = {"cycle": params.get("cycle", ""), "view": "org" if view == "org" else ""}
     context: dict[str, Any] = {
         "functions": sorted(
             (u for u in forest.units.values() if u.kind == FUNCTION), key=lambda u: u.name
@@ -247,6 +248,10 @@ def _tree_context(request: AuthedRequest, cycle: Any, filters: Filters, view: st
         "params": params,
         "alignment_url": "?" + urlencode(params),
         "org_url": "?" + urlencode({**params, "view": "org"}),
+        # Filters go; the quarter and the arrangement stay.
+        "clear_url": "?" + urlencode({k: v for k, v in keep.items() if v}),
+        "unaligned_filter_url": "?"
+        + urlencode({k: v for k, v in params.items() if k == "cycle"} | {"flag": tree.UNALIGNED}),
     }
     matches = _matcher(forest, filters, cycle_id=cycle.pk)
     if view == "alignment":

@@ -222,9 +222,10 @@ ENDPOINTS = {
             f"objective-{s.objective.pk}-version": str(s.objective.version),
         },
     ),
+    # ... + the empty form again, swapped over the used one (its owners)
     "objective-create": Endpoint(
         _in_cycle("objective-create"),
-        23,
+        24,
         method="post",
         data=lambda s, x: {
             "new-objective-title": "Refunds in a day",
@@ -296,9 +297,10 @@ ENDPOINTS = {
         htmx=False,
     ),
     "key-result-form": Endpoint(_url("key-result-create", _objective), 8),
+    # ... + the empty form again, swapped over the used one (metrics, owners, last values)
     "key-result-create": Endpoint(
         _url("key-result-create", _objective),
-        23,
+        26,
         method="post",
         data=lambda s, x: _kr_fields(f"new-kr-{s.objective.pk}"),
     ),

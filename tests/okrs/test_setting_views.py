@@ -239,6 +239,44 @@ def test_bad_key_result_input_is_explained_and_kept(lead: Client, setting: Setti
     assert setting.objective.key_results.count() == 1
 
 
+def test_after_a_rejected_then_a_saved_key_result_the_form_is_empty(
+    lead: Client, setting: Setting
+) -> None:
+    """The rejected values were the re-rendered form's defaults, so resetting it in the
+    browser brought them back (and a hidden new-metric name with them): the saved answer
+    carries the form again, empty, to swap over the used one."""
+    url = reverse("okrs:key-result-create", args=[setting.objective.pk])
+    prefix = f"new-kr-{setting.objective.pk}"
+    rejected = kr_data(
+        prefix, baseline_value="abc", statement="Pay out same day", new_metric_name="Payouts"
+    )
+    assert 'value="abc"' in lead.post(url, rejected, headers=HTMX).content.decode()
+    saved = lead.post(
+        url, kr_data(prefix, statement="Cut payout tickets from 50 to 10"), headers=HTMX
+    ).content.decode()
+    row, form = saved.split('<form hx-swap-oob="outerHTML" ', 1)
+    assert "Cut payout tickets from 50 to 10" in row
+    assert f'id="{prefix}-form"' in form
+    for leftover in ('value="abc"', "Pay out same day", "Payouts", "Cut payout tickets"):
+        assert leftover not in form, leftover
+
+
+def test_after_an_objective_is_added_its_form_comes_back_empty(
+    lead: Client, setting: Setting
+) -> None:
+    url = reverse("okrs:objective-create", args=[setting.org.team.pk])
+    url += f"?cycle={setting.cycle.pk}"
+    lead.post(url, {"new-objective-title": "x" * 600}, headers=HTMX)  # rejected: too long
+    saved = lead.post(
+        url,
+        {"new-objective-title": "Refunds in a day", "new-objective-kind": "committed"},
+        headers=HTMX,
+    ).content.decode()
+    row, form = saved.split('<form hx-swap-oob="outerHTML" ', 1)
+    assert "Refunds in a day" in row and "Refunds in a day" not in form
+    assert 'id="new-objective-form"' in form
+
+
 def test_target_equal_to_baseline_saves_and_is_flagged(lead: Client, setting: Setting) -> None:
     url = reverse("okrs:key-result-create", args=[setting.objective.pk])
     prefix = f"new-kr-{setting.objective.pk}"

@@ -174,7 +174,7 @@ def test_a_company_objective_shows_what_is_at_risk_who_contributes_and_what_bloc
     page = client.get(reverse("okrs:tree")).content.decode()
     # Its own key result: 91 on the way from 90 to 95 is 20%.
     assert "Raise card acceptance from 90% to 95%" in page
-    assert "Now 91%; target to 95%" in page
+    assert "Now 91%; target up to 95%" in page
     # Who contributes, with what they expect to move.
     assert "Expected contribution: most of it" in page
     assert "2 objectives below in 2 units" in page
@@ -294,6 +294,8 @@ def test_filtering_with_htmx_swaps_the_tree_and_nothing_else(client, tree_org: O
     assert "<html" in full.content.decode()
     # The address bar gets the filter's own URL, so a reload or a shared link shows the same.
     assert response["HX-Push-Url"] == reverse("okrs:tree") + "?flag=blocked"
+    # And the browser keeps the fragment apart from the page: Back shows the whole page.
+    assert "HX-Request" in response["Vary"] and "HX-Request" in full["Vary"]
 
 
 def test_junk_in_the_query_string_is_ignored(client, tree_org: Org) -> None:
@@ -341,6 +343,9 @@ def test_the_quarter_picker_opens_another_quarter(client, tree_org: Org) -> None
     assert "Last quarter&#x27;s bet" not in page
     other = client.get(reverse("okrs:tree") + f"?cycle={earlier.pk}").content.decode()
     assert "Alignment, 2026 Q3" in other and "Last quarter&#x27;s bet" in other
+    # Clearing the filters keeps the quarter.
+    filtered = client.get(reverse("okrs:tree") + f"?cycle={earlier.pk}&flag=stale").content
+    assert f'class="view-toggle__clear" href="?cycle={earlier.pk}"' in filtered.decode()
     assert client.get(reverse("okrs:tree") + "?cycle=999999").status_code == 404
     assert client.get(reverse("okrs:tree") + "?cycle=abc").status_code == 404
 
