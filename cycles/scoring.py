@@ -174,7 +174,7 @@ class ObjectiveScore:
             return "at or above its success line" if self.kind == "aspirational" else "delivered"
         if self.kind == "aspirational" and self.score >= line - Decimal("0.2"):
             return "close to its 0.7 success line"
-        return f"below its {_show(line)} success line: worth a look in the retrospective"
+        return f"below its {line:.1f} success line: worth a look in the retrospective"
 
 
 def objective_score(

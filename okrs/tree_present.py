@@ -134,7 +134,11 @@ def key_result_view(kr: KeyResultRow) -> KeyResultView:
 
 
 def _score(value: Decimal | float | None) -> str:
-    return "" if value is None else f"{float(value):.1f}"
+    """0.47 stays 0.47 (as the scoring page shows an objective's mean); 0.70 reads 0.7."""
+    if value is None:
+        return ""
+    text = f"{float(value):.2f}"
+    return text[:-1] if text.endswith("0") else text
 
 
 @dataclass(slots=True)

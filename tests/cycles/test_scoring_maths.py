@@ -156,7 +156,7 @@ def test_objective_success_lines_by_kind() -> None:
     assert objective_score("aspirational", [D("0.7")]).reads == "at or above its success line"
     assert objective_score("committed", [D("1.0")]).reads == "delivered"
     committed = objective_score("committed", [D("0.8")])
-    assert "below its 1 success line" in committed.reads
+    assert "below its 1.0 success line" in committed.reads
     assert "fail" not in committed.reads.lower()
 
 

@@ -492,3 +492,6 @@ def test_a_scored_objective_is_past_risk_and_past_the_sufficiency_question(
     assert "At risk" not in page.split(org.company_objective.title, 1)[1].split("</li>", 1)[0]
     assert "Not answered yet" not in page
     assert "Score 0.4" in page
+    # A mean shows as the scoring page shows it: 0.45, not rounded to 0.5.
+    KeyResult.objects.filter(objective=org.company_objective).update(score="0.45")
+    assert "Score 0.45" in client.get(reverse("okrs:tree")).content.decode()
