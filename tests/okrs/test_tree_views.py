@@ -493,5 +493,5 @@ def test_a_scored_objective_is_past_risk_and_past_the_sufficiency_question(
     assert "Not answered yet" not in page
     assert "Score 0.4" in page
     # A mean shows as the scoring page shows it: 0.45, not rounded to 0.5.
-    KeyResult.objects.filter(objective=org.company_objective).update(score="0.45")
+    KeyResultFactory(objective=org.company_objective, score="0.5")  # with the 0.4: 0.45
     assert "Score 0.45" in client.get(reverse("okrs:tree")).content.decode()
