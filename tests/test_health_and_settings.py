@@ -146,6 +146,17 @@ def test_a_missing_secret_key_stops_production_start_up() -> None:
     assert "SECRET_KEY must be set" in result.stderr
 
 
+def test_manage_py_in_a_bare_checkout_runs_as_development() -> None:
+    """Nothing configured: manage.py (a developer's tool) runs with DEBUG on; configured
+    for production without a SECRET_KEY, it still refuses."""
+    if (BASE_DIR / ".env").exists():
+        pytest.skip(".env exists here and configures the checkout")
+    bare = dict.fromkeys(PRODUCTION_ENV)
+    assert run_python(["manage.py", "check"], bare).returncode == 0
+    strict = run_python(["manage.py", "check"], {**bare, "DEBUG": "0"})
+    assert strict.returncode != 0 and "SECRET_KEY must be set" in strict.stderr
+
+
 def test_production_settings_pass_the_deployment_checks() -> None:
     result = run_python(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], {})
     assert result.returncode == 0, result.stdout + result.stderr
